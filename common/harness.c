@@ -1,0 +1,436 @@
+/*
+ * harness.c - argument parsing, timing, verification and the RESULT line, shared by every
+ * example. See harness.h for what each function promises.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "harness.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char program_name_buf[64] = "program";
+
+void set_program_name(const program_info *info)
+{
+    snprintf(program_name_buf, sizeof program_name_buf, "%s/%s", info->model, info->concept);
+}
+
+const char *program_name(void) { return program_name_buf; }
+
+/* ------------------------------------------------------------------ parsing */
+
+bool parse_long(const char *text, long min, long max, long *out)
+{
+    if (text == NULL || *text == '\0') return false;
+    long value = 0;
+    for (const char *c = text; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9') return false;  /* no sign, no spaces, no hex, no junk */
+        int digit = *c - '0';
+        if (value > (LONG_MAX - digit) / 10) return false;  /* would overflow */
+        value = value * 10 + digit;
+    }
+    if (value < min || value > max) return false;
+    *out = value;
+    return true;
+}
+
+int core_count(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : (int)cores;
+}
+
+static int variant_count(const program_info *info)
+{
+    int count = 0;
+    while (count < MAX_VARIANTS && info->variants[count].name != NULL) count++;
+    return count;
+}
+
+/* Writes one line into err; always returns PARSE_ERROR so callers can `return fail(...)`. */
+static parse_status fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static parse_status fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return PARSE_ERROR;
+}
+
+/* The worker count before -w: the table's default, or OMP_NUM_THREADS in omp programs. */
+static parse_status default_workers(const program_info *info, int *workers, char *err, size_t errlen)
+{
+    *workers = info->default_workers > 0 ? info->default_workers : core_count();
+    const char *omp_env = getenv("OMP_NUM_THREADS");
+    if (strcmp(info->model, "omp") == 0 && omp_env != NULL && *omp_env != '\0') {
+        /* OMP_NUM_THREADS may be a list for nested levels ("4,2"): the first entry counts. */
+        char first[32];
+        size_t len = strcspn(omp_env, ",");
+        long value;
+        if (len >= sizeof first) len = sizeof first - 1;
+        memcpy(first, omp_env, len);
+        first[len] = '\0';
+        if (!parse_long(first, 1, MAX_WORKERS, &value))
+            return fail(err, errlen, "OMP_NUM_THREADS='%s' is not a thread count from 1 to %d",
+                        omp_env, MAX_WORKERS);
+        *workers = (int)value;
+    }
+    return PARSE_RUN;
+}
+
+parse_status parse_options(const program_info *info, int argc, char **argv,
+                           options *opt, char *err, size_t errlen)
+{
+    set_program_name(info);
+    memset(opt, 0, sizeof *opt);
+    opt->n = info->default_n;
+    opt->delay_ms = info->default_delay_ms;
+    opt->variant = info->variants[0].name;
+    opt->variant_index = 0;
+    if (default_workers(info, &opt->workers, err, errlen) == PARSE_ERROR) return PARSE_ERROR;
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) return PARSE_HELP;
+        if (strcmp(arg, "--quiet") == 0) {
+            opt->quiet = true;
+            continue;
+        }
+        bool takes_value = strcmp(arg, "-n") == 0 || strcmp(arg, "-w") == 0 ||
+                           strcmp(arg, "--variant") == 0 || strcmp(arg, "--delay-ms") == 0;
+        if (!takes_value) {
+            if (arg[0] == '-') return fail(err, errlen, "unknown option '%s'", arg);
+            return fail(err, errlen, "unexpected argument '%s'", arg);
+        }
+        if (i + 1 >= argc) return fail(err, errlen, "%s needs a value", arg);
+        const char *value = argv[++i];
+        long number;
+        if (strcmp(arg, "-n") == 0) {
+            if (!parse_long(value, 0, info->max_n, &number))
+                return fail(err, errlen, "-n '%s' is not a whole number from 0 to %ld", value,
+                            info->max_n);
+            opt->n = number;
+        } else if (strcmp(arg, "-w") == 0) {
+            if (!parse_long(value, 1, MAX_WORKERS, &number))
+                return fail(err, errlen, "-w '%s' is not a worker count from 1 to %d", value,
+                            MAX_WORKERS);
+            opt->workers = (int)number;
+            opt->workers_given = true;
+        } else if (strcmp(arg, "--delay-ms") == 0) {
+            if (!info->takes_delay)
+                return fail(err, errlen, "--delay-ms is not used by %s", info->concept);
+            if (!parse_long(value, 0, 60000, &number))
+                return fail(err, errlen, "--delay-ms '%s' is not a whole number from 0 to 60000",
+                            value);
+            opt->delay_ms = number;
+        } else { /* --variant */
+            int found = -1;
+            for (int v = 0; v < variant_count(info); v++)
+                if (strcmp(value, info->variants[v].name) == 0) found = v;
+            if (found < 0) return fail(err, errlen, "unknown variant '%s'", value);
+            opt->variant = info->variants[found].name;
+            opt->variant_index = found;
+        }
+    }
+    return PARSE_RUN;
+}
+
+void print_usage(const program_info *info)
+{
+    set_program_name(info);
+    printf("usage: %s [-n N] [-w W] [--variant V]%s [--quiet] [-h]\n", program_name(),
+           info->takes_delay ? " [--delay-ms D]" : "");
+    printf("%s\n\n", info->summary);
+    if (info->note != NULL) printf("%s\n\n", info->note);
+    printf("  -n N          %s (default %ld, at most %ld)\n", info->n_meaning, info->default_n,
+           info->max_n);
+    if (strcmp(info->model, "mpi") == 0)
+        printf("  -w W          workers are the ranks: set them with mpirun -np W\n");
+    else if (info->default_workers > 0)
+        printf("  -w W          workers (default %d%s, at most %d)\n", info->default_workers,
+               strcmp(info->model, "omp") == 0 ? ", or OMP_NUM_THREADS when set" : "",
+               MAX_WORKERS);
+    else
+        printf("  -w W          workers (default: the number of cores, %d here%s; at most %d)\n",
+               core_count(), strcmp(info->model, "omp") == 0 ? ", or OMP_NUM_THREADS when set" : "",
+               MAX_WORKERS);
+    printf("  --variant V   mechanism (default %s):\n", info->variants[0].name);
+    for (int v = 0; v < variant_count(info); v++)
+        printf("                  %-12s %s\n", info->variants[v].name, info->variants[v].help);
+    if (info->takes_delay)
+        printf("  --delay-ms D  pause inside each read-modify-write step (default %ld)\n",
+               info->default_delay_ms);
+    printf("  --quiet       print only the summary and the RESULT line\n");
+    printf("  -h, --help    this text\n\n");
+    printf("The last line is: RESULT concept=%s model=%s variant=... workers=... n=... "
+           "status=PASS|FAIL elapsed_s=...\n", info->concept, info->model);
+    printf("Exit status: 0 verified, 1 wrong result, 2 usage error, 3 system error.\n");
+}
+
+void parse_or_exit(const program_info *info, int argc, char **argv, options *opt)
+{
+    char err[256];
+    switch (parse_options(info, argc, argv, opt, err, sizeof err)) {
+    case PARSE_RUN:
+        return;
+    case PARSE_HELP:
+        print_usage(info);
+        exit(EXIT_PASS);
+    case PARSE_ERROR:
+        fprintf(stderr, "%s: %s (see --help)\n", program_name(), err);
+        exit(EXIT_USAGE);
+    }
+}
+
+/* ------------------------------------------------------------------ time */
+
+double now_seconds(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) die_errno("clock_gettime");
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void sleep_ms(long ms)
+{
+    struct timespec left = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+        /* a signal woke us early: sleep the rest */
+    }
+}
+
+/* ------------------------------------------------------------------ output */
+
+void say(const options *opt, const char *fmt, ...)
+{
+    if (opt->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* Python prints lists whole; past this many elements we print the head, "...", and the tail. */
+enum { LIST_HEAD = 10, LIST_TAIL = 5, LIST_LIMIT = 20 };
+
+void print_u64_list(const uint64_t *values, size_t count)
+{
+    putchar('[');
+    for (size_t i = 0; i < count; i++) {
+        if (count > LIST_LIMIT && i == LIST_HEAD) {
+            printf(", ...");
+            i = count - LIST_TAIL;
+        }
+        printf("%s%" PRIu64, i == 0 ? "" : ", ", values[i]);
+    }
+    printf("]\n");
+}
+
+void print_double_list(const double *values, size_t count)
+{
+    putchar('[');
+    for (size_t i = 0; i < count; i++) {
+        if (count > LIST_LIMIT && i == LIST_HEAD) {
+            printf(", ...");
+            i = count - LIST_TAIL;
+        }
+        printf("%s%.1f", i == 0 ? "" : ", ", values[i]);
+    }
+    printf("]\n");
+}
+
+void print_result(const program_info *info, const options *opt, bool pass, double elapsed_s,
+                  const char *extra_fmt, ...)
+{
+    printf("RESULT concept=%s model=%s variant=%s workers=%d n=%ld status=%s elapsed_s=%.6f",
+           info->concept, info->model, opt->variant, opt->workers, opt->n, pass ? "PASS" : "FAIL",
+           elapsed_s);
+    if (extra_fmt != NULL && *extra_fmt != '\0') {
+        va_list ap;
+        va_start(ap, extra_fmt);
+        putchar(' ');
+        vprintf(extra_fmt, ap);
+        va_end(ap);
+    }
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ verification */
+
+uint64_t cube_checksum_expected(uint64_t n)
+{
+    if (n == 0) return 0;
+    /* n(n-1)/2 without overflowing: halve whichever factor is even first. */
+    uint64_t triangle = (n % 2 == 0) ? (n / 2) * (n - 1) : n * ((n - 1) / 2);
+    return triangle * triangle; /* unsigned arithmetic wraps mod 2^64, as the workers' does */
+}
+
+bool verify_cubes(const uint64_t *out, size_t n, uint64_t *checksum)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] != cube_u64(i)) {
+            fprintf(stderr, "%s: out[%zu] = %" PRIu64 ", expected %" PRIu64 "\n", program_name(), i,
+                    out[i], cube_u64(i));
+            *checksum = 0;
+            return false;
+        }
+        sum += out[i];
+    }
+    *checksum = sum;
+    uint64_t expected = cube_checksum_expected(n);
+    if (sum != expected) {
+        fprintf(stderr, "%s: checksum %" PRIu64 ", expected %" PRIu64 "\n", program_name(), sum,
+                expected);
+        return false;
+    }
+    return true;
+}
+
+bool verify_count(const char *what, long long expected, long long got)
+{
+    if (got == expected) return true;
+    fprintf(stderr, "%s: %s is %lld, expected %lld\n", program_name(), what, got, expected);
+    return false;
+}
+
+bool verify_u64(const char *what, uint64_t expected, uint64_t got)
+{
+    if (got == expected) return true;
+    fprintf(stderr, "%s: %s is %" PRIu64 ", expected %" PRIu64 "\n", program_name(), what, got,
+            expected);
+    return false;
+}
+
+bool verify_array(const double *values, size_t n, int workers, double *checksum)
+{
+    double sum = 0.0;
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        /* exact: small integers are exact in a double, and every step added exactly 1.0 */
+        double expected = 100.0 * (double)i + (double)workers;
+        if (ok && values[i] != expected) {
+            fprintf(stderr, "%s: element %zu is %.1f, expected %.1f\n", program_name(), i,
+                    values[i], expected);
+            ok = false;
+        }
+        sum += values[i];
+    }
+    *checksum = sum;
+    return ok;
+}
+
+bool verify_exactly_once(const long *items, size_t count, long n)
+{
+    bool ok = true;
+    unsigned char *seen = checked_calloc((size_t)n + 1, 1);
+    for (size_t k = 0; k < count && ok; k++) {
+        long item = items[k];
+        if (item < 1 || item > n) {
+            fprintf(stderr, "%s: item %ld (position %zu) was never put (items are 1..%ld)\n",
+                    program_name(), item, k, n);
+            ok = false;
+        } else if (seen[item]) {
+            fprintf(stderr, "%s: item %ld processed twice (again at position %zu)\n",
+                    program_name(), item, k);
+            ok = false;
+        } else {
+            seen[item] = 1;
+        }
+    }
+    for (long item = 1; item <= n && ok; item++) {
+        if (!seen[item]) {
+            fprintf(stderr, "%s: item %ld never processed (%zu of %ld processed)\n", program_name(),
+                    item, count, n);
+            ok = false;
+        }
+    }
+    free(seen);
+    return ok;
+}
+
+bool verify_producers(const produced_item *items, size_t count, int producers, long n)
+{
+    /* next[p]: the index i (1..n) of the value producer p must send next; order is checked
+     * per producer, since the consumer may interleave producers in any way. */
+    long *next = checked_calloc((size_t)producers, sizeof *next);
+    bool ok = true;
+    for (int p = 0; p < producers; p++) next[p] = 1;
+    for (size_t k = 0; k < count && ok; k++) {
+        int p = items[k].producer;
+        if (p < 0 || p >= producers) {
+            fprintf(stderr, "%s: message %zu names producer %d (producers are 0..%d)\n",
+                    program_name(), k, p, producers - 1);
+            ok = false;
+        } else if (next[p] > n) {
+            fprintf(stderr, "%s: producer %d sent more than %ld values (extra value %ld)\n",
+                    program_name(), p, n, items[k].value);
+            ok = false;
+        } else if (items[k].value != producer_value(p, next[p])) {
+            fprintf(stderr, "%s: producer %d's value %ld is %ld, expected %ld (lost, doubled or "
+                    "out of order)\n", program_name(), p, next[p], items[k].value,
+                    producer_value(p, next[p]));
+            ok = false;
+        } else {
+            next[p]++;
+        }
+    }
+    for (int p = 0; p < producers && ok; p++) {
+        if (next[p] != n + 1) {
+            fprintf(stderr, "%s: producer %d: %ld of %ld values received\n", program_name(), p,
+                    next[p] - 1, n);
+            ok = false;
+        }
+    }
+    free(next);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ failures */
+
+void die_errno(const char *call) { die_code(call, errno); }
+
+void die_code(const char *call, int error_code)
+{
+    fprintf(stderr, "%s: %s failed: %s\n", program_name(), call, strerror(error_code));
+    exit(EXIT_SYSTEM);
+}
+
+void die_msg(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", program_name());
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EXIT_SYSTEM);
+}
+
+void *checked_malloc(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        die_msg("malloc of %zu x %zu bytes failed: too large", count, size);
+    void *block = malloc(count * size == 0 ? 1 : count * size);
+    if (block == NULL)
+        die_msg("malloc of %zu bytes failed: %s", count * size, strerror(ENOMEM));
+    return block;
+}
+
+void *checked_calloc(size_t count, size_t size)
+{
+    void *block = calloc(count == 0 ? 1 : count, size == 0 ? 1 : size);
+    if (block == NULL)
+        die_msg("calloc of %zu x %zu bytes failed: %s", count, size, strerror(ENOMEM));
+    return block;
+}

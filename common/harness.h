@@ -1,0 +1,173 @@
+/*
+ * harness.h - the plumbing every example program shares, so that each example file
+ * shows only its parallel idea.
+ *
+ *   parse_options()    strict command line of ../CONTRACT: -n -w --variant --delay-ms --quiet -h
+ *   now_seconds()      monotonic wall clock for elapsed_s (MPI programs use MPI_Wtime instead)
+ *   verify_*()         exact checks against closed forms; each returns true or says what differed
+ *   print_result()     the one RESULT line that ends stdout
+ *   die_errno() ...    system failures: one line naming the call, exit 3
+ *
+ * The harness is plain C11 + POSIX: it serves pthreads, OpenMP and MPI programs alike
+ * (MPI adds common/mpi_harness.h for rank-0 printing and collective exits).
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses of every program (CONTRACT "Exit status"). */
+enum {
+    EXIT_PASS = 0,   /* the result verified */
+    EXIT_FAIL = 1,   /* the result did not verify */
+    EXIT_USAGE = 2,  /* bad command line */
+    EXIT_SYSTEM = 3  /* fork, thread, memory or MPI call failed; a worker died */
+};
+
+/* Refused as absurd: more workers than this. */
+#define MAX_WORKERS 1024
+/* Longest variant list a program may declare. */
+#define MAX_VARIANTS 8
+
+/* What a program is: fixed at compile time, one per example file. */
+typedef struct {
+    const char *concept;                 /* "pool_cube" */
+    const char *model;                   /* "posix", "omp" or "mpi" */
+    const char *summary;                 /* one line for --help: what it shows */
+    struct {
+        const char *name;                /* "static" */
+        const char *help;                /* one short line for --help */
+    } variants[MAX_VARIANTS];            /* ends at the first {NULL}; the first is the default */
+    const char *n_meaning;               /* "range length" */
+    long default_n;
+    long max_n;                          /* larger is refused as absurd (exit 2) */
+    int default_workers;                 /* 0 means: the number of online cores */
+    bool takes_delay;                    /* accepts --delay-ms (race, counter, shared_array) */
+    long default_delay_ms;
+    const char *note;                    /* extra --help paragraph, or NULL (race: "wrong on purpose") */
+} program_info;
+
+/* What the command line asked for. */
+typedef struct {
+    long n;
+    int workers;
+    bool workers_given;    /* -w was on the command line */
+    const char *variant;   /* the chosen variant's name, from program_info.variants */
+    int variant_index;
+    long delay_ms;
+    bool quiet;
+} options;
+
+/* What parse_options decided. */
+typedef enum { PARSE_RUN, PARSE_HELP, PARSE_ERROR } parse_status;
+
+/*
+ * Parses argv against info. Never prints and never exits, so the MPI layer can decide
+ * who speaks. On PARSE_ERROR, err holds one line without the program name or newline.
+ * The default worker count is resolved here: info->default_workers, or the core count,
+ * replaced in omp programs by OMP_NUM_THREADS when set, and by -w when given.
+ */
+parse_status parse_options(const program_info *info, int argc, char **argv,
+                           options *opt, char *err, size_t errlen);
+
+/* Strict decimal parse: digits only, no sign, no junk, no overflow, within [min, max]. */
+bool parse_long(const char *text, long min, long max, long *out);
+
+/* Prints the usage text (every flag, variant and default) to stdout. */
+void print_usage(const program_info *info);
+
+/*
+ * The usual front door for posix and omp programs: parse, print help and exit 0,
+ * or print "PROGRAM: what is wrong (see --help)" on stderr and exit 2.
+ */
+void parse_or_exit(const program_info *info, int argc, char **argv, options *opt);
+
+/* "omp/pool_cube" style name used in every message. */
+const char *program_name(void);
+void set_program_name(const program_info *info);
+
+/* Seconds from an arbitrary fixed point, CLOCK_MONOTONIC. */
+double now_seconds(void);
+
+/* Sleeps for ms milliseconds (restarts after signals); 0 returns at once. */
+void sleep_ms(long ms);
+
+/* Number of online cores, at least 1. */
+int core_count(void);
+
+/* ---- human output: suppressed by --quiet ---- */
+void say(const options *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints [a, b, c] like Python's list repr; lists longer than 20 are shortened with "...". */
+void print_u64_list(const uint64_t *values, size_t count);
+void print_double_list(const double *values, size_t count);
+
+/* ---- the RESULT line ---- */
+/*
+ * RESULT concept=.. model=.. variant=.. workers=.. n=.. status=PASS|FAIL elapsed_s=.. <extra>
+ * extra_fmt gives the concept's own keys, e.g. "checksum=%" PRIu64.
+ */
+void print_result(const program_info *info, const options *opt, bool pass,
+                  double elapsed_s, const char *extra_fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* ---- exact verification (each prints what differed to stderr and returns false) ---- */
+
+/* i^3 mod 2^64, the value pool_cube's workers compute. */
+static inline uint64_t cube_u64(uint64_t i) { return i * i * i; }
+
+/* (n(n-1)/2)^2 mod 2^64: the sum of i^3 for i < n, without overflow in the halving. */
+uint64_t cube_checksum_expected(uint64_t n);
+
+/* out[i] == i^3 for every i < n; *checksum gets the sum mod 2^64, compared with the closed form. */
+bool verify_cubes(const uint64_t *out, size_t n, uint64_t *checksum);
+
+/* got == expected, for counters: "expected 200, got 199". */
+bool verify_count(const char *what, long long expected, long long got);
+
+/* got == expected for 64-bit unsigned results (cubes wrap mod 2^64). */
+bool verify_u64(const char *what, uint64_t expected, uint64_t got);
+
+/* values[i] == 100*i + workers for every i (shared_array); *checksum gets the sum. */
+bool verify_array(const double *values, size_t n, int workers, double *checksum);
+
+/*
+ * items holds count values taken from a queue that was given 1..n: true when every value
+ * in 1..n appears exactly once (no duplicate, none missing, none out of range).
+ */
+bool verify_exactly_once(const long *items, size_t count, long n);
+
+/* One message of the producers concept: who sent it and what. */
+typedef struct {
+    int producer;
+    long value;
+} produced_item;
+
+/* What producer p puts for its i-th value (i = 1..n): even producers square, odd ones negate. */
+static inline long producer_value(int producer, long i) { return producer % 2 == 0 ? i * i : -i; }
+
+/*
+ * items, in the order the consumer received them: true when every producer's values
+ * arrived exactly once and in the order it put them.
+ */
+bool verify_producers(const produced_item *items, size_t count, int producers, long n);
+
+/* ---- system failures: one line naming the call, exit 3 ---- */
+_Noreturn void die_errno(const char *call);               /* uses errno */
+_Noreturn void die_code(const char *call, int error_code); /* pthread-style return codes */
+_Noreturn void die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* malloc/calloc that exit 3 naming the call and the size when memory runs out. */
+void *checked_malloc(size_t count, size_t size);
+void *checked_calloc(size_t count, size_t size);
+
+/* pthread-style calls: rc != 0 -> die_code(call, rc). */
+#define CHECK_RC(call_expr, name)                    \
+    do {                                             \
+        int check_rc_ = (call_expr);                 \
+        if (check_rc_ != 0) die_code(name, check_rc_); \
+    } while (0)
+
+#endif /* HARNESS_H */

@@ -1,0 +1,81 @@
+/*
+ * mpi_harness.c - start-up, errors and exit for MPI programs (see mpi_harness.h).
+ */
+#include "mpi_harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void mpi_die(const char *call, int code)
+{
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    int rank = -1;
+    if (MPI_Error_string(code, text, &length) != MPI_SUCCESS)
+        snprintf(text, sizeof text, "MPI error code %d", code);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    fprintf(stderr, "%s: %s failed on rank %d: %s\n", program_name(), call, rank, text);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, EXIT_SYSTEM);
+    exit(EXIT_SYSTEM); /* MPI_Abort does not return; this keeps _Noreturn honest */
+}
+
+/* Every rank leaves through here on --help and usage errors: rank 0 has printed, and since
+ * all ranks finalize before exiting, mpirun has no early exit to react to. */
+static _Noreturn void finish_and_exit(int status)
+{
+    fflush(stdout);
+    fflush(stderr);
+    MPI_Finalize();
+    exit(status);
+}
+
+void mpi_start(const program_info *info, int *argc, char ***argv, int required, options *opt,
+               int *world_rank, int *world_size)
+{
+    int provided = MPI_THREAD_SINGLE;
+    set_program_name(info);
+    int rc = MPI_Init_thread(argc, argv, required, &provided);
+    if (rc != MPI_SUCCESS) {
+        fprintf(stderr, "%s: MPI_Init_thread failed (code %d)\n", program_name(), rc);
+        exit(EXIT_SYSTEM);
+    }
+    /* Failures come back as codes we report (MPI_CHECK) instead of MPI's default abort. */
+    MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, world_rank), "MPI_Comm_rank");
+    MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, world_size), "MPI_Comm_size");
+    if (provided < required) {
+        if (*world_rank == ROOT_RANK)
+            fprintf(stderr, "%s: MPI_Init_thread failed: this MPI provides thread level %d, "
+                    "the program needs %d\n", program_name(), provided, required);
+        finish_and_exit(EXIT_SYSTEM);
+    }
+
+    char err[256];
+    parse_status status = parse_options(info, *argc, *argv, opt, err, sizeof err);
+    if (status == PARSE_RUN && opt->workers_given && opt->workers != *world_size) {
+        snprintf(err, sizeof err, "-w %d differs from the %d ranks started: use mpirun -np %d",
+                 opt->workers, *world_size, opt->workers);
+        status = PARSE_ERROR;
+    }
+    opt->workers = *world_size;
+    if (status == PARSE_HELP) {
+        if (*world_rank == ROOT_RANK) print_usage(info);
+        finish_and_exit(EXIT_PASS);
+    }
+    if (status == PARSE_ERROR) {
+        if (*world_rank == ROOT_RANK) fprintf(stderr, "%s: %s (see --help)\n", program_name(), err);
+        finish_and_exit(EXIT_USAGE);
+    }
+}
+
+int mpi_finish(bool pass)
+{
+    /* Rank 0 verified; every rank leaves with its verdict, so the job's status is one status. */
+    int verdict = pass ? 1 : 0;
+    MPI_CHECK(MPI_Bcast(&verdict, 1, MPI_INT, ROOT_RANK, MPI_COMM_WORLD), "MPI_Bcast");
+    pass = verdict == 1;
+    fflush(stdout);
+    MPI_CHECK(MPI_Finalize(), "MPI_Finalize");
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}

@@ -1,0 +1,43 @@
+/*
+ * mpi_harness.h - what MPI programs add to harness.h: start-up that parses the command line
+ * on every rank, lets rank 0 alone speak, and ends every rank the same way.
+ *
+ *   mpi_start()   MPI_Init_thread, errors returned (not fatal), parse; --help and usage
+ *                 errors end every rank (exit 0 / 2) after rank 0 has printed, so nothing hangs
+ *                 and mpirun cannot kill rank 0 before its message is out.
+ *   MPI_CHECK()   every MPI call: on failure rank prints the call and MPI's error string and
+ *                 the whole job aborts with exit 3.
+ */
+#ifndef MPI_HARNESS_H
+#define MPI_HARNESS_H
+
+#include <mpi.h>
+
+#include "harness.h"
+
+/* Rank 0 is the single writer of human lines and the RESULT line. */
+enum { ROOT_RANK = 0 };
+
+/*
+ * Initialises MPI with thread support `required` (MPI_THREAD_SINGLE for plain rank programs,
+ * MPI_THREAD_FUNNELED for hybrid ones) and parses argv on every rank: all ranks see the same
+ * argv, so they all agree on the outcome without a message. workers becomes the rank count
+ * (-w, if given, must equal it). Returns only when the program should run.
+ */
+void mpi_start(const program_info *info, int *argc, char ***argv, int required, options *opt,
+               int *world_rank, int *world_size);
+
+/* Prints the MPI error string for code and aborts the job with exit 3. */
+_Noreturn void mpi_die(const char *call, int code);
+
+#define MPI_CHECK(call_expr, name)                        \
+    do {                                                  \
+        int mpi_check_rc_ = (call_expr);                  \
+        if (mpi_check_rc_ != MPI_SUCCESS) mpi_die(name, mpi_check_rc_); \
+    } while (0)
+
+/* Collective: rank 0's pass (other ranks' argument is ignored) goes to every rank, then
+ * MPI_Finalize; returns the exit status main should return, the same on every rank. */
+int mpi_finish(bool pass);
+
+#endif /* MPI_HARNESS_H */

@@ -1,0 +1,129 @@
+"""The suite's concepts as the tests see them: one row each (CONTRACT.md, "The concepts").
+
+A new concept joins every test of the matrix by adding a row here. Each row says which
+variants each model has, which sizes the matrix runs, extra arguments, and how to check a
+RESULT line against closed forms computed here, independently of the program's own check.
+"""
+from dataclasses import dataclass, field
+
+U64 = 2**64
+POSIX_WORKERS = (1, 2, 3, 4, 7)
+MPI_RANKS = (1, 2, 3, 4, 5)
+
+
+def check_spawn(r, n, workers):
+    assert int(r["ran"]) == workers
+
+
+def check_race(r, n, workers):
+    expected, got, lost = int(r["expected"]), int(r["got"]), int(r["lost"])
+    assert expected == workers * n
+    if n > 0:
+        assert 1 <= got <= expected  # a demonstration: updates may be lost, never invented
+    assert lost == expected - got
+
+
+def check_counter(r, n, workers):
+    assert int(r["expected"]) == workers * n
+    assert int(r["got"]) == workers * n
+
+
+def check_queue(r, n, workers):
+    assert int(r["processed"]) == n
+    assert int(r["checksum"]) == n * (n + 1) // 2
+
+
+def check_shared_array(r, n, workers, variant=None):
+    # private: the children's additions never reach the parent, whose array stays 100*i
+    added = 0 if variant == "private" else workers
+    expected = 100 * n * (n - 1) // 2 + added * n
+    assert float(r["expected"]) == expected
+    assert float(r["checksum"]) == expected
+
+
+def producers_checksum(producers, n):
+    """Sum of everything put: even producers put i*i, odd ones -i, for i = 1..n."""
+    squares, naturals = n * (n + 1) * (2 * n + 1) // 6, n * (n + 1) // 2
+    evens, odds = (producers + 1) // 2, producers // 2
+    return evens * squares - odds * naturals
+
+
+def check_producers(r, n, workers, model=None):
+    producers = int(r.get("producers", workers))
+    if model == "mpi":
+        # rank 0 consumes, the others produce; alone, rank 0 is both
+        assert producers == max(1, workers - 1)
+    else:
+        assert producers == workers
+    assert int(r["processed"]) == producers * n
+    assert int(r["checksum"]) == producers_checksum(producers, n)
+
+
+def check_pool_cube(r, n, workers):
+    assert int(r["checksum"]) == (n * (n - 1) // 2) ** 2 % U64
+
+
+def check_cancel(r, n, workers):
+    assert int(r["stopped"]) == workers
+    assert float(r["stop_latency_s"]) >= 0.0
+
+
+@dataclass
+class Concept:
+    name: str
+    variants: dict            # model -> variants, default first
+    sizes: tuple              # -n values of the matrix
+    check: callable           # check(result, n, workers[, variant/model]) asserts the closed form
+    args: tuple = ()          # extra arguments for matrix runs (e.g. a short --delay-ms)
+    default_lines: tuple = () # lines the default run prints, in this order (human output)
+    default_workers: int = 0  # CONTRACT default (0: the core count)
+    timeout: int = 60
+    check_takes: tuple = field(default_factory=tuple)  # extra keywords check() wants
+
+    def verify(self, result, n, workers, model, variant):
+        extra = {}
+        if "variant" in self.check_takes:
+            extra["variant"] = variant
+        if "model" in self.check_takes:
+            extra["model"] = model
+        self.check(result, n, workers, **extra)
+
+
+CONCEPTS = {c.name: c for c in [
+    Concept("spawn",
+            {"posix": ["process", "thread"], "omp": ["parallel"], "mpi": ["ranks", "comm-spawn"]},
+            sizes=(0, 1, 1000), check=check_spawn, default_lines=("end main",)),
+    Concept("race",
+            {"posix": ["thread", "process"], "omp": ["parallel"], "mpi": ["rma"]},
+            sizes=(1, 3), check=check_race, args=("--delay-ms", "1"),
+            default_lines=("start value 0", "end value 1", "end main"), default_workers=2),
+    Concept("counter",
+            {"posix": ["mutex", "spin", "atomic", "process"],
+             "omp": ["critical", "atomic", "lock", "reduction"],
+             "mpi": ["reduce", "rma-lock", "fetch-op"]},
+            sizes=(0, 1, 1000), check=check_counter,
+            default_lines=("Number at the beginning is 0", "Number at the end is 200"),
+            default_workers=2),
+    Concept("queue",
+            {"posix": ["thread"], "omp": ["tasks", "locked"], "mpi": ["manager"]},
+            sizes=(0, 1, 19), check=check_queue, default_lines=("end main",), default_workers=10),
+    Concept("shared_array",
+            {"posix": ["process", "thread", "private"], "omp": ["atomic", "critical", "reduction"],
+             "mpi": ["accumulate", "shm"]},
+            sizes=(0, 1, 3, 100000), check=check_shared_array, check_takes=("variant",),
+            default_lines=("array at the beginning is [0.0, 100.0, 200.0]",
+                           "array at the end is [2.0, 102.0, 202.0]"),
+            default_workers=2),
+    Concept("producers",
+            {"posix": ["pipe", "mqueue", "thread"], "omp": ["locked"], "mpi": ["send"]},
+            sizes=(0, 1, 19), check=check_producers, check_takes=("model",), default_workers=2),
+    Concept("pool_cube",
+            {"posix": ["process", "thread"], "omp": ["static", "dynamic", "guided"],
+             "mpi": ["scatter", "dynamic"]},
+            # 2642246 is the first i whose cube wraps past 2^64
+            sizes=(0, 1, 2, 7, 10, 1001, 2642300), check=check_pool_cube,
+            default_lines=("[0, 1, 8, 27, 64, 125, 216, 343, 512, 729]",)),
+    Concept("cancel",
+            {"posix": ["process", "thread"], "omp": ["cancel", "flag"], "mpi": ["message"]},
+            sizes=(0, 10), check=check_cancel, default_workers=2),
+]}

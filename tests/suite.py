@@ -1,0 +1,88 @@
+"""How the tests start the suite's programs and read their RESULT line.
+
+Every test goes through run(): it adds mpirun (with the root and oversubscription settings a
+2-core container needs) for MPI programs, bounds every run with a timeout so a hang is a
+failure, and parses the RESULT line.
+"""
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# make sanitize builds into another folder and points the tests at it
+BIN_DIR = (ROOT / os.environ.get("SUITE_BIN_DIR", ".")).resolve()
+MPIRUN = os.environ.get("MPIRUN", "mpirun")
+MODELS = ("posix", "omp", "mpi")
+
+# Open MPI as root, more ranks than cores, ranks that yield when idle (README: small machines).
+# pml ob1 skips probing network fabrics this kind of machine lacks: start-up 0.35 s -> 0.15 s.
+MPI_ENV = {
+    "OMPI_ALLOW_RUN_AS_ROOT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    "OMPI_MCA_mpi_yield_when_idle": "1",
+    "OMPI_MCA_pml": "ob1",
+}
+# Sanitized builds: MPI libraries keep allocations until exit, which is not our leak.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
+    "LSAN_OPTIONS": f"suppressions={ROOT / 'tests' / 'lsan.supp'}:print_suppressions=0",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+
+@dataclass
+class Run:
+    """One finished program run."""
+
+    args: list
+    returncode: int
+    stdout: str
+    stderr: str
+    result: dict = field(default_factory=dict)  # RESULT line as key -> value strings
+
+    @property
+    def lines(self):
+        return self.stdout.splitlines()
+
+    def describe(self):
+        return (f"$ {' '.join(map(str, self.args))}\nexit {self.returncode}\n"
+                f"--- stdout (tail)\n{self.stdout[-1500:]}\n--- stderr\n{self.stderr[-1500:]}")
+
+
+def program(model, concept):
+    return BIN_DIR / model / concept
+
+
+def parse_result(stdout):
+    """The last stdout line must be the RESULT line; returns its key=value pairs."""
+    lines = stdout.splitlines()
+    if not lines or not lines[-1].startswith("RESULT "):
+        return {}
+    return dict(item.split("=", 1) for item in lines[-1].split()[1:])
+
+
+def run(model, concept, args=(), np=None, timeout=60, env=None):
+    """Runs model/concept with args; MPI programs under mpirun -np np (default 2)."""
+    exe = program(model, concept)
+    if not exe.exists():
+        raise AssertionError(f"{exe.relative_to(ROOT)} is not built (run make)")
+    cmd = [str(exe), *map(str, args)]
+    full_env = dict(os.environ, **SANITIZER_ENV)
+    if model == "mpi":
+        cmd = [MPIRUN, "-np", str(np or 2), *cmd]
+        full_env.update(MPI_ENV)
+    for key, value in (env or {}).items():  # a value of None removes the variable
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, env=full_env)
+    return Run(cmd, proc.returncode, proc.stdout, proc.stderr, parse_result(proc.stdout))
+
+
+def have_mpi():
+    return shutil.which(MPIRUN) is not None

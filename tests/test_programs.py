@@ -1,0 +1,91 @@
+"""The program matrix: every concept x model x variant x workers x n, checked against closed forms.
+
+Rows come from concepts.py; a program joins when its source file exists (posix/NAME.c), so the
+matrix covers exactly what the suite contains. Sizes and worker counts follow the contract:
+posix and omp with -w 1,2,3,4,7; MPI with -np 1..5 (oversubscribed on small machines).
+"""
+import pytest
+
+from concepts import CONCEPTS, MPI_RANKS, POSIX_WORKERS
+from suite import MODELS, ROOT, run
+
+PRESENT = [(m, c) for c in CONCEPTS for m in MODELS if (ROOT / m / f"{c}.c").exists()]
+
+
+def matrix():
+    for model, name in PRESENT:
+        concept = CONCEPTS[name]
+        for variant in concept.variants[model]:
+            for workers in (MPI_RANKS if model == "mpi" else POSIX_WORKERS):
+                for n in concept.sizes:
+                    yield pytest.param(model, name, variant, workers, n,
+                                       id=f"{model}-{name}-{variant}-w{workers}-n{n}")
+
+
+def workers_args(model, workers):
+    return [] if model == "mpi" else ["-w", workers]
+
+
+@pytest.mark.parametrize("model,name,variant,workers,n", list(matrix()))
+def test_matrix(model, name, variant, workers, n):
+    concept = CONCEPTS[name]
+    r = run(model, name, ["-n", n, "--variant", variant, "--quiet", *workers_args(model, workers),
+                          *concept.args], np=workers, timeout=concept.timeout)
+    assert r.returncode == 0, r.describe()
+    assert r.stderr.strip() == "" or model == "mpi", r.describe()
+    res = r.result
+    assert res, "last line is not a RESULT line\n" + r.describe()
+    assert (res["concept"], res["model"], res["variant"]) == (name, model, variant)
+    assert (int(res["workers"]), int(res["n"]), res["status"]) == (workers, n, "PASS")
+    assert float(res["elapsed_s"]) >= 0
+    assert sum(line.startswith("RESULT ") for line in r.lines) == 1
+    concept.verify(res, n, workers, model, variant)
+
+
+@pytest.mark.parametrize("model,name", PRESENT, ids=[f"{m}-{c}" for m, c in PRESENT])
+def test_default_output(model, name):
+    """With no arguments a program prints what the notebook printed, in the same order."""
+    concept = CONCEPTS[name]
+    np = concept.default_workers or 2
+    env = {"OMP_NUM_THREADS": None}  # the contract's default, not the caller's
+    r = run(model, name, [], np=np, env=env, timeout=concept.timeout)
+    assert r.returncode == 0, r.describe()
+    assert r.result.get("status") == "PASS", r.describe()
+    if model != "mpi" and concept.default_workers:
+        assert int(r.result["workers"]) == concept.default_workers
+    position = 0
+    for expected in concept.default_lines:
+        assert expected in r.lines[position:], f"missing {expected!r} in order\n" + r.describe()
+        position = r.lines.index(expected, position) + 1
+
+
+BAD_ARGS = [
+    ["-n", "abc"], ["-n", "-5"], ["-n", "12x"], ["-n", ""], ["-n", "0x10"], ["-n", " 7"],
+    ["-n", "99999999999999999999999"], ["-n", "99999999999999"], ["-n"], ["--no-such-flag"],
+    ["stray"], ["--variant", "nope"], ["--variant"], ["-w", "0"], ["-w", "-1"], ["-w", "100000"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_ARGS, ids=lambda a: "_".join(a) or "empty")
+@pytest.mark.parametrize("model,name", PRESENT, ids=[f"{m}-{c}" for m, c in PRESENT])
+def test_bad_input_exits_2_with_one_line(model, name, args):
+    if model == "mpi" and args[0] == "-w":
+        args = ["-w", "7"]  # MPI takes workers from -np: a -w that disagrees is the usage error
+    r = run(model, name, args, np=2)
+    assert r.returncode == 2, r.describe()
+    naming = [line for line in r.stderr.splitlines() if f"{model}/{name}:" in line]
+    assert len(naming) == 1, "expected the error once, naming the program\n" + r.describe()
+    assert naming[0].endswith("(see --help)")
+    assert "RESULT" not in r.stdout
+    if model != "mpi":
+        assert r.stderr.count("\n") == 1, r.describe()
+
+
+@pytest.mark.parametrize("model,name", PRESENT, ids=[f"{m}-{c}" for m, c in PRESENT])
+def test_help_lists_every_variant(model, name):
+    r = run(model, name, ["--help"], np=2)
+    assert r.returncode == 0, r.describe()
+    assert r.stdout.count("usage:") == 1
+    for variant in CONCEPTS[name].variants[model]:
+        assert variant in r.stdout
+    assert r.stderr == "" or model == "mpi"
