@@ -1,0 +1,133 @@
+/*
+ * mpi/queue.c - the notebook's worker pool on a Queue, with task_done and join, with MPI ranks.
+ *
+ * Python:  q = Queue()
+ *          for i in range(10): Thread(target=worker, args=(q,), daemon=True).start()
+ *          for i in range(1, 20): q.put(i)
+ *          q.join(); print('endmain')          # worker: v = q.get(); print(...); q.task_done()
+ *
+ * Ranks share no memory, so no rank can reach into a common queue: rank 0 holds it (the
+ * manager) and the other ranks ask for work by message.
+ *   manager  a worker sends ASK (carrying the item it just finished, which is its task_done),
+ *            rank 0 answers with the next ITEM, or with STOP once the queue is empty. Rank 0
+ *            has joined the queue when every item has come back done; the STOPs end the
+ *            workers, which then leave MPI like joined threads. Rank 0 prints each line as
+ *            its result returns (it is the only rank that writes). With -np 1 there is
+ *            nobody to ask: rank 0 works through the queue itself.
+ *
+ * Run:  mpirun -np 4 ./mpi/queue
+ *       mpirun -np 3 ./mpi/queue -n 1000000 --quiet
+ * (as root or with more ranks than cores, see the README: "MPI on a small machine")
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/mpi_harness.h"
+
+static const program_info info = {
+    .concept = "queue",
+    .model = "mpi",
+    .summary = "Rank 0 holds a FIFO and hands items to worker ranks as they ask; STOP ends them.",
+    .variants = {{"manager", "rank 0 answers each ASK (with the last item done) by ITEM or STOP"},
+                 {NULL, NULL}},
+    .n_meaning = "items: rank 0's queue holds 1..n",
+    .default_n = 19,
+    .max_n = 100000000,
+    .default_workers = 10,
+};
+
+enum { TAG_ASK = 1, TAG_ITEM, TAG_STOP };
+
+/* An ASK carrying this has nothing done yet: the worker's first request. */
+enum { NOTHING_DONE = 0 };
+
+static int world_rank, world_size;
+
+/* What came back done, for the check: every item, in the order the results returned. */
+typedef struct {
+    long *items;
+    size_t count;
+    size_t capacity;
+} processed_log;
+
+static void log_processed(processed_log *log, long item, int worker, const options *opt)
+{
+    if (log->count < log->capacity) log->items[log->count] = item; /* extras counted, not stored */
+    log->count++;
+    say(opt, "in worker %d got %ld\n", worker, item);
+}
+
+/* ---- rank 0: the queue and its manager ---- */
+static void manage_queue(long n, processed_log *log, const options *opt)
+{
+    long next_item = 1; /* the queue is 1..n; its head is all rank 0 needs to hold */
+    if (world_size == 1) {
+        for (; next_item <= n; next_item++) log_processed(log, next_item, ROOT_RANK, opt);
+        return;
+    }
+    int active_workers = world_size - 1;
+    while (active_workers > 0) {
+        long done_item;
+        MPI_Status status;
+        MPI_CHECK(MPI_Recv(&done_item, 1, MPI_LONG, MPI_ANY_SOURCE, TAG_ASK, MPI_COMM_WORLD,
+                           &status), "MPI_Recv");
+        int worker = status.MPI_SOURCE;
+        if (done_item != NOTHING_DONE) log_processed(log, done_item, worker, opt); /* task_done */
+        if (next_item <= n) {
+            MPI_CHECK(MPI_Send(&next_item, 1, MPI_LONG, worker, TAG_ITEM, MPI_COMM_WORLD),
+                      "MPI_Send");
+            next_item++;
+        } else {
+            MPI_CHECK(MPI_Send(NULL, 0, MPI_LONG, worker, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
+            active_workers--;
+        }
+    }
+}
+
+/* ---- the other ranks: ask, work, report it done with the next ask, until STOP ---- */
+static void work_on_queue(void)
+{
+    long done_item = NOTHING_DONE;
+    for (;;) {
+        long item;
+        MPI_Status status;
+        MPI_CHECK(MPI_Send(&done_item, 1, MPI_LONG, ROOT_RANK, TAG_ASK, MPI_COMM_WORLD), "MPI_Send");
+        MPI_CHECK(MPI_Recv(&item, 1, MPI_LONG, ROOT_RANK, MPI_ANY_TAG, MPI_COMM_WORLD, &status),
+                  "MPI_Recv");
+        if (status.MPI_TAG == TAG_STOP) break;
+        done_item = item; /* the processing: here, just taking it */
+    }
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
+
+    long n = opt.n;
+    processed_log log = {NULL, 0, 0};
+    if (world_rank == ROOT_RANK) /* only rank 0 holds the queue and what came back */
+        log = (processed_log){checked_malloc((size_t)n, sizeof(long)), 0, (size_t)n};
+
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
+    double start = MPI_Wtime();
+    if (world_rank == ROOT_RANK)
+        manage_queue(n, &log, &opt);
+    else
+        work_on_queue();
+    double elapsed = MPI_Wtime() - start;
+
+    bool pass = true;
+    if (world_rank == ROOT_RANK) {
+        long checksum = 0;
+        for (size_t k = 0; k < log.count && k < log.capacity; k++) checksum += log.items[k];
+        pass = verify_count("items processed", n, (long long)log.count);
+        pass = pass && verify_exactly_once(log.items, log.count, n);
+        say(&opt, "end main\n");
+        printf("%d ranks processed %zu of %ld items (expected %ld), checksum %ld (expected %ld)\n",
+               world_size, log.count, n, n, checksum, n * (n + 1) / 2);
+        print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%ld", log.count, checksum);
+    }
+    free(log.items);
+    return mpi_finish(pass);
+}

@@ -1,0 +1,204 @@
+/*
+ * posix/queue.c - the notebook's worker pool on a Queue, with task_done and join, in pthreads.
+ *
+ * Python:  q = Queue()
+ *          for i in range(10): Thread(target=worker, args=(q,), daemon=True).start()
+ *          for i in range(1, 20): q.put(i)
+ *          q.join(); print('endmain')          # worker: v = q.get(); print(...); q.task_done()
+ *
+ * The queue is built here from a mutex and three condition variables, the way queue.Queue is
+ * built inside CPython: put() waits while the ring is full (it is bounded, so a fast producer
+ * cannot run ahead of the workers without limit), get() waits while it is empty, task_done()
+ * counts a finished item, join() waits until every item put has been marked done.
+ * Observe: join() returns exactly when the last task_done() runs, not when the queue is empty
+ * (the last items are still being worked on then). The notebook's workers are daemon threads
+ * that die with the program in mid-loop; ours are told to stop (queue_shutdown, as Python
+ * 3.13's Queue.shutdown) and joined, so no thread is left running.
+ *
+ * Run:  ./posix/queue
+ *       ./posix/queue -n 1000000 -w 2 --quiet
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/harness.h"
+
+static const program_info info = {
+    .concept = "queue",
+    .model = "posix",
+    .summary = "A pool of worker threads drains a FIFO; join() waits until every task is done.",
+    .variants = {{"thread", "bounded FIFO: mutex + condition variables, put/get/task_done/join"},
+                 {NULL, NULL}},
+    .n_meaning = "items: the main thread puts 1..n",
+    .default_n = 19,
+    .max_n = 100000000,
+    .default_workers = 10,
+};
+
+/* Slots in the ring: put() blocks when this many items wait. */
+enum { QUEUE_CAPACITY = 256 };
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty;    /* get() waits here */
+    pthread_cond_t not_full;     /* put() waits here */
+    pthread_cond_t all_done;     /* join() waits here */
+    long ring[QUEUE_CAPACITY];
+    size_t head, count;
+    long unfinished_tasks;       /* put but not yet task_done: what join() waits on */
+    bool shut_down;              /* no more puts: get() on an empty queue returns false */
+} work_queue;
+
+static void queue_init(work_queue *q)
+{
+    CHECK_RC(pthread_mutex_init(&q->lock, NULL), "pthread_mutex_init");
+    CHECK_RC(pthread_cond_init(&q->not_empty, NULL), "pthread_cond_init");
+    CHECK_RC(pthread_cond_init(&q->not_full, NULL), "pthread_cond_init");
+    CHECK_RC(pthread_cond_init(&q->all_done, NULL), "pthread_cond_init");
+    q->head = q->count = 0;
+    q->unfinished_tasks = 0;
+    q->shut_down = false;
+}
+
+static void queue_destroy(work_queue *q)
+{
+    CHECK_RC(pthread_cond_destroy(&q->all_done), "pthread_cond_destroy");
+    CHECK_RC(pthread_cond_destroy(&q->not_full), "pthread_cond_destroy");
+    CHECK_RC(pthread_cond_destroy(&q->not_empty), "pthread_cond_destroy");
+    CHECK_RC(pthread_mutex_destroy(&q->lock), "pthread_mutex_destroy");
+}
+
+static void queue_put(work_queue *q, long item)
+{
+    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
+    while (q->count == QUEUE_CAPACITY) /* a loop: wake-ups may be spurious */
+        CHECK_RC(pthread_cond_wait(&q->not_full, &q->lock), "pthread_cond_wait");
+    q->ring[(q->head + q->count) % QUEUE_CAPACITY] = item;
+    q->count++;
+    q->unfinished_tasks++;
+    CHECK_RC(pthread_cond_signal(&q->not_empty), "pthread_cond_signal");
+    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
+}
+
+/* Takes the oldest item; false once the queue is shut down and empty (the worker's stop). */
+static bool queue_get(work_queue *q, long *item)
+{
+    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
+    while (q->count == 0 && !q->shut_down)
+        CHECK_RC(pthread_cond_wait(&q->not_empty, &q->lock), "pthread_cond_wait");
+    bool got = q->count > 0;
+    if (got) {
+        *item = q->ring[q->head];
+        q->head = (q->head + 1) % QUEUE_CAPACITY;
+        q->count--;
+        CHECK_RC(pthread_cond_signal(&q->not_full), "pthread_cond_signal");
+    }
+    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
+    return got;
+}
+
+static void queue_task_done(work_queue *q)
+{
+    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
+    if (--q->unfinished_tasks == 0)
+        CHECK_RC(pthread_cond_broadcast(&q->all_done), "pthread_cond_broadcast");
+    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
+}
+
+/* Returns when every item put so far has been marked done. */
+static void queue_join(work_queue *q)
+{
+    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
+    while (q->unfinished_tasks > 0)
+        CHECK_RC(pthread_cond_wait(&q->all_done, &q->lock), "pthread_cond_wait");
+    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
+}
+
+/* Wakes every waiting worker; each get() then returns false once the queue is empty. */
+static void queue_shutdown(work_queue *q)
+{
+    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
+    q->shut_down = true;
+    CHECK_RC(pthread_cond_broadcast(&q->not_empty), "pthread_cond_broadcast");
+    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
+}
+
+/* What the workers did, for the check: every item taken, in the order the workers finished. */
+typedef struct {
+    long *items;
+    atomic_size_t count;
+    size_t capacity;
+} processed_log;
+
+static void log_processed(processed_log *log, long item)
+{
+    size_t slot = atomic_fetch_add(&log->count, 1);
+    if (slot < log->capacity) log->items[slot] = item; /* an extra item is counted, never stored */
+}
+
+typedef struct {
+    int worker_id;
+    work_queue *queue;
+    processed_log *log;
+    const options *opt;
+} worker_args;
+
+static void *worker(void *arg)
+{
+    const worker_args *self = arg;
+    long item;
+    while (queue_get(self->queue, &item)) {
+        log_processed(self->log, item);
+        say(self->opt, "in worker %d got %ld\n", self->worker_id, item);
+        queue_task_done(self->queue);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    parse_or_exit(&info, argc, argv, &opt);
+
+    long n = opt.n;
+    int worker_count = opt.workers;
+    work_queue queue;
+    queue_init(&queue);
+    processed_log log = {.items = checked_malloc((size_t)n, sizeof(long)), .capacity = (size_t)n};
+    atomic_init(&log.count, 0);
+    pthread_t *threads = checked_malloc((size_t)worker_count, sizeof *threads);
+    worker_args *args = checked_malloc((size_t)worker_count, sizeof *args);
+
+    double start = now_seconds();
+    for (int w = 0; w < worker_count; w++) {
+        args[w] = (worker_args){.worker_id = w, .queue = &queue, .log = &log, .opt = &opt};
+        CHECK_RC(pthread_create(&threads[w], NULL, worker, &args[w]), "pthread_create");
+    }
+    for (long item = 1; item <= n; item++) queue_put(&queue, item);
+    queue_join(&queue); /* every item done: the notebook's q.join() */
+    size_t done_at_join = atomic_load(&log.count);
+    queue_shutdown(&queue); /* the daemon threads' clean replacement: stop, then join */
+    for (int w = 0; w < worker_count; w++)
+        CHECK_RC(pthread_join(threads[w], NULL), "pthread_join");
+    double elapsed = now_seconds() - start;
+
+    size_t processed = atomic_load(&log.count);
+    long checksum = 0;
+    for (size_t k = 0; k < processed && k < log.capacity; k++) checksum += log.items[k];
+    bool pass = verify_count("items processed", n, (long long)processed);
+    pass = pass && verify_count("items done when join() returned", n, (long long)done_at_join);
+    pass = pass && verify_exactly_once(log.items, processed, n);
+
+    say(&opt, "end main\n");
+    printf("%d workers processed %zu of %ld items (expected %ld), checksum %ld (expected %ld)\n",
+           worker_count, processed, n, n, checksum, n * (n + 1) / 2);
+    print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%ld", processed, checksum);
+    queue_destroy(&queue);
+    free(log.items);
+    free(threads);
+    free(args);
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}
