@@ -1,0 +1,198 @@
+/*
+ * mpi/pool_cube.c - the notebook's Pool.map(cube, range(n)) and pool.apply(cube, ...), with MPI ranks.
+ *
+ * Python:  result = Pool().map(cube, range(10))   ->  [0, 1, 8, 27, 64, 125, 216, 343, 512, 729]
+ *          pool.apply(cube, (x,))                 ->  one call, run by one worker of the pool
+ *
+ * Ranks share no memory: the numbers go to the workers in messages and the cubes come back the
+ * same way, which is what Pool.map does behind the scenes with pickles and pipes.
+ *   scatter  MPI_Scatterv deals rank r a block of n/P numbers (the first n%P ranks one more,
+ *            so any n works, even n < P), every rank cubes its block, MPI_Gatherv collects.
+ *            Rank 0 works too, in place in the result array.
+ *   dynamic  manager/worker: rank 0 hands out chunks to whichever worker asks next and
+ *            receives the cubes straight into place; a STOP message ends each worker.
+ *            Balances uneven work; rank 0 only manages (with -np 1 it works alone).
+ * apply: rank 0 sends one number to the last rank and receives its cube.
+ *
+ * Run:  mpirun -np 4 ./mpi/pool_cube
+ *       mpirun -np 2 ./mpi/pool_cube -n 100000000 --variant dynamic --quiet
+ * (as root or with more ranks than cores, see the README: "MPI on a small machine")
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/mpi_harness.h"
+
+static const program_info info = {
+    .concept = "pool_cube",
+    .model = "mpi",
+    .summary = "Pool.map(cube, range(n)) over MPI ranks, and apply as one call sent to a worker rank.",
+    .variants = {{"scatter", "MPI_Scatterv blocks, every rank cubes, MPI_Gatherv"},
+                 {"dynamic", "rank 0 hands out chunks on request (Send/Recv), STOP ends"},
+                 {NULL, NULL}},
+    .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
+    .default_n = 10,
+    .max_n = INT_MAX, /* MPI counts and displacements are int */
+};
+
+enum { TAG_READY = 1, TAG_WORK, TAG_RESULT, TAG_STOP, TAG_APPLY };
+
+/* Largest chunk of the dynamic variant: 8 MiB of cubes per message. */
+enum { MAX_CHUNK = 1 << 20 };
+
+static int world_rank, world_size;
+
+static void cube_block(uint64_t *values, int count)
+{
+    for (int k = 0; k < count; k++) values[k] = cube_u64(values[k]);
+}
+
+/* ---- scatter: one block per rank, sizes differing by at most one ---- */
+static void map_scatter(uint64_t *out, int n)
+{
+    int *counts = checked_malloc((size_t)world_size, sizeof *counts);
+    int *displs = checked_malloc((size_t)world_size, sizeof *displs);
+    for (int r = 0, begin = 0; r < world_size; r++) {
+        counts[r] = n / world_size + (r < n % world_size ? 1 : 0);
+        displs[r] = begin;
+        begin += counts[r];
+    }
+    int my_count = counts[world_rank];
+    uint64_t *block = world_rank == ROOT_RANK ? out : checked_malloc((size_t)my_count, sizeof *block);
+
+    /* Rank 0's own block stays where it is (MPI_IN_PLACE): no copy of it, no second array. */
+    if (world_rank == ROOT_RANK)
+        MPI_CHECK(MPI_Scatterv(out, counts, displs, MPI_UINT64_T, MPI_IN_PLACE, my_count,
+                               MPI_UINT64_T, ROOT_RANK, MPI_COMM_WORLD), "MPI_Scatterv");
+    else
+        MPI_CHECK(MPI_Scatterv(NULL, NULL, NULL, MPI_UINT64_T, block, my_count, MPI_UINT64_T,
+                               ROOT_RANK, MPI_COMM_WORLD), "MPI_Scatterv");
+
+    cube_block(block, my_count);
+
+    if (world_rank == ROOT_RANK)
+        MPI_CHECK(MPI_Gatherv(MPI_IN_PLACE, my_count, MPI_UINT64_T, out, counts, displs,
+                              MPI_UINT64_T, ROOT_RANK, MPI_COMM_WORLD), "MPI_Gatherv");
+    else
+        MPI_CHECK(MPI_Gatherv(block, my_count, MPI_UINT64_T, NULL, NULL, NULL, MPI_UINT64_T,
+                              ROOT_RANK, MPI_COMM_WORLD), "MPI_Gatherv");
+    if (block != out) free(block);
+    free(counts);
+    free(displs);
+}
+
+/* ---- dynamic: rank 0 manages, the other ranks ask for chunks until told to stop ---- */
+static void manage_chunks(uint64_t *out, int n, int chunk)
+{
+    int *chunk_begin = checked_calloc((size_t)world_size, sizeof *chunk_begin); /* per worker */
+    int next = 0, active_workers = world_size - 1;
+    while (active_workers > 0) {
+        MPI_Status status;
+        int count;
+        MPI_CHECK(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status), "MPI_Probe");
+        MPI_CHECK(MPI_Get_count(&status, MPI_UINT64_T, &count), "MPI_Get_count");
+        int worker = status.MPI_SOURCE;
+        /* A result lands straight in its place; a first READY carries nothing. */
+        MPI_CHECK(MPI_Recv(out + chunk_begin[worker], count, MPI_UINT64_T, worker, status.MPI_TAG,
+                           MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+        if (next < n) {
+            int work[2] = {next, n - next < chunk ? n - next : chunk}; /* begin, count */
+            chunk_begin[worker] = next;
+            next += work[1];
+            MPI_CHECK(MPI_Send(work, 2, MPI_INT, worker, TAG_WORK, MPI_COMM_WORLD), "MPI_Send");
+        } else {
+            MPI_CHECK(MPI_Send(NULL, 0, MPI_INT, worker, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
+            active_workers--;
+        }
+    }
+    free(chunk_begin);
+}
+
+static void work_on_chunks(int chunk)
+{
+    uint64_t *values = checked_malloc((size_t)chunk, sizeof *values);
+    MPI_CHECK(MPI_Send(NULL, 0, MPI_UINT64_T, ROOT_RANK, TAG_READY, MPI_COMM_WORLD), "MPI_Send");
+    for (;;) {
+        int work[2];
+        MPI_Status status;
+        MPI_CHECK(MPI_Recv(work, 2, MPI_INT, ROOT_RANK, MPI_ANY_TAG, MPI_COMM_WORLD, &status),
+                  "MPI_Recv");
+        if (status.MPI_TAG == TAG_STOP) break;
+        for (int k = 0; k < work[1]; k++) values[k] = cube_u64((uint64_t)(work[0] + k));
+        MPI_CHECK(MPI_Send(values, work[1], MPI_UINT64_T, ROOT_RANK, TAG_RESULT, MPI_COMM_WORLD),
+                  "MPI_Send");
+    }
+    free(values);
+}
+
+static void map_dynamic(uint64_t *out, int n)
+{
+    /* Pool.map's own rule: about four chunks per worker, here capped to bound message size. */
+    int workers = world_size > 1 ? world_size - 1 : 1;
+    long chunk = ((long)n + 4L * workers - 1) / (4L * workers);
+    chunk = chunk < 1 ? 1 : (chunk > MAX_CHUNK ? MAX_CHUNK : chunk);
+    if (world_size == 1)
+        cube_block(out, n); /* nobody to hand chunks to */
+    else if (world_rank == ROOT_RANK)
+        manage_chunks(out, n, (int)chunk);
+    else
+        work_on_chunks((int)chunk);
+}
+
+/* apply: one call of cube, run by the last rank (a worker, unless rank 0 is alone). */
+static uint64_t apply_on_worker(uint64_t number)
+{
+    int worker = world_size - 1;
+    uint64_t result = 0;
+    if (worker == ROOT_RANK) return cube_u64(number);
+    if (world_rank == ROOT_RANK) {
+        MPI_CHECK(MPI_Send(&number, 1, MPI_UINT64_T, worker, TAG_APPLY, MPI_COMM_WORLD), "MPI_Send");
+        MPI_CHECK(MPI_Recv(&result, 1, MPI_UINT64_T, worker, TAG_APPLY, MPI_COMM_WORLD,
+                           MPI_STATUS_IGNORE), "MPI_Recv");
+    } else if (world_rank == worker) {
+        MPI_CHECK(MPI_Recv(&number, 1, MPI_UINT64_T, ROOT_RANK, TAG_APPLY, MPI_COMM_WORLD,
+                           MPI_STATUS_IGNORE), "MPI_Recv");
+        result = cube_u64(number);
+        MPI_CHECK(MPI_Send(&result, 1, MPI_UINT64_T, ROOT_RANK, TAG_APPLY, MPI_COMM_WORLD), "MPI_Send");
+    }
+    return result;
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
+
+    int n = (int)opt.n;
+    uint64_t apply_arg = (uint64_t)n, apply_result;
+    uint64_t *out = NULL;
+    if (world_rank == ROOT_RANK) { /* only rank 0 holds the whole range, like the Pool's caller */
+        out = checked_malloc((size_t)n, sizeof *out);
+        for (int i = 0; i < n; i++) out[i] = (uint64_t)i;
+    }
+
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
+    double start = MPI_Wtime();
+    if (opt.variant_index == 0)
+        map_scatter(out, n);
+    else
+        map_dynamic(out, n);
+    apply_result = apply_on_worker(apply_arg);
+    double elapsed = MPI_Wtime() - start;
+
+    bool pass = true;
+    if (world_rank == ROOT_RANK) {
+        uint64_t checksum;
+        pass = verify_cubes(out, (size_t)n, &checksum);
+        pass = verify_u64("apply(cube, n)", cube_u64(apply_arg), apply_result) && pass;
+        if (!opt.quiet) print_u64_list(out, (size_t)n);
+        printf("map of %d cubes: checksum %" PRIu64 " (expected %" PRIu64 "); apply(cube, %" PRIu64
+               ") = %" PRIu64 "\n", n, checksum, cube_checksum_expected((uint64_t)n), apply_arg,
+               apply_result);
+        print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64, checksum);
+    }
+    free(out);
+    return mpi_finish(pass);
+}

@@ -1,0 +1,288 @@
+/*
+ * posix/pool_cube.c - the notebook's Pool.map(cube, range(n)) and pool.apply(cube, ...), with a
+ * pool of forked processes or of pthreads built from POSIX calls.
+ *
+ * Python:  result = Pool().map(cube, range(10))   ->  [0, 1, 8, 27, 64, 125, 216, 343, 512, 729]
+ *          pool.apply(cube, (x,))                 ->  one call, run by one worker of the pool
+ *
+ * A pool is W workers started once plus a queue of tasks they take from; map splits the range
+ * into chunks (Pool.map's rule: about four per worker) and puts one task per chunk; apply puts
+ * one task; STOP tasks end the workers, who are then joined.
+ *   process  W forked workers. The task queue is a pipe: each task is one write() smaller than
+ *            PIPE_BUF, so it arrives whole even with several readers. Processes share no memory,
+ *            so the cubes go into a MAP_SHARED mapping made before fork(). A worker that dies is
+ *            found by waitpid() and reported (exit 3); the pipe cannot hang the parent, because
+ *            writing to a pipe nobody reads fails with EPIPE.
+ *   thread   W pthreads share the address space: the queue is an array under a mutex with two
+ *            condition variables (not empty, not full), and the cubes go straight into `out`.
+ *
+ * Run:  ./posix/pool_cube
+ *       ./posix/pool_cube -n 100000000 -w 2 --variant thread --quiet
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, not in POSIX 2008 but on every Linux and BSD */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/harness.h"
+
+static const program_info info = {
+    .concept = "pool_cube",
+    .model = "posix",
+    .summary = "Pool.map(cube, range(n)) and apply on a pool of forked processes or of pthreads.",
+    .variants = {{"process", "forked workers: tasks through a pipe, cubes into shared memory"},
+                 {"thread", "pthread workers: tasks through a mutex/condvar queue"},
+                 {NULL, NULL}},
+    .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
+    .default_n = 10,
+    .max_n = 100000000000L,
+    .default_workers = 0, /* Pool() starts one worker per core */
+};
+
+typedef enum { TASK_MAP, TASK_APPLY, TASK_STOP } task_kind;
+
+typedef struct {
+    task_kind kind;
+    size_t begin, count; /* TASK_MAP: the chunk out[begin .. begin+count) */
+    uint64_t number;     /* TASK_APPLY: the argument */
+} task;
+
+/* Where the workers write: the cubes, and apply's answer. */
+typedef struct {
+    uint64_t apply_result;
+    uint64_t *cubes;
+} results;
+
+/* What every worker does with a task, process or thread; false means stop. */
+static bool run_task(const task *t, results *res)
+{
+    switch (t->kind) {
+    case TASK_MAP:
+        for (size_t i = t->begin; i < t->begin + t->count; i++) res->cubes[i] = cube_u64(i);
+        return true;
+    case TASK_APPLY:
+        res->apply_result = cube_u64(t->number);
+        return true;
+    case TASK_STOP:
+        break;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------ process pool: a pipe of tasks */
+
+typedef struct {
+    int worker_count;
+    pid_t *pids;
+    int task_fd; /* write end of the task pipe */
+} process_pool;
+
+static void process_pool_start(process_pool *pool, int worker_count, results *res)
+{
+    int task_pipe[2];
+    if (pipe(task_pipe) != 0) die_errno("pipe");
+    pool->worker_count = worker_count;
+    pool->pids = checked_malloc((size_t)worker_count, sizeof *pool->pids);
+    fflush(stdout); /* or the children would flush our buffered output a second time */
+    for (int w = 0; w < worker_count; w++) {
+        pid_t pid = fork();
+        if (pid < 0) die_errno("fork");
+        if (pid == 0) { /* worker: take tasks until STOP or until the pipe is closed */
+            close(task_pipe[1]);
+            task t;
+            while (read(task_pipe[0], &t, sizeof t) == (ssize_t)sizeof t && run_task(&t, res)) {
+            }
+            _exit(0);
+        }
+        pool->pids[w] = pid;
+    }
+    close(task_pipe[0]);
+    pool->task_fd = task_pipe[1];
+}
+
+/* false when no worker is left to read (EPIPE): the caller stops submitting and joins. */
+static bool process_pool_submit(process_pool *pool, task t)
+{
+    if (write(pool->task_fd, &t, sizeof t) == (ssize_t)sizeof t) return true;
+    if (errno != EPIPE) die_errno("write to the task pipe");
+    return false;
+}
+
+/* Waits for every worker; a worker that did not exit 0 is a system error (exit 3). */
+static void process_pool_join(process_pool *pool)
+{
+    int failed = -1, failed_status = 0;
+    close(pool->task_fd);
+    for (int w = 0; w < pool->worker_count; w++) {
+        int status;
+        while (waitpid(pool->pids[w], &status, 0) < 0)
+            if (errno != EINTR) die_errno("waitpid");
+        if (failed < 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            failed = w;
+            failed_status = status;
+        }
+    }
+    if (failed >= 0) {
+        if (WIFSIGNALED(failed_status))
+            die_msg("worker %d (pid %ld) was killed by signal %d", failed,
+                    (long)pool->pids[failed], WTERMSIG(failed_status));
+        die_msg("worker %d (pid %ld) exited with status %d", failed, (long)pool->pids[failed],
+                WEXITSTATUS(failed_status));
+    }
+    free(pool->pids);
+}
+
+/* ------------------------------------------------------------ thread pool: a locked queue */
+
+enum { QUEUE_CAPACITY = 64 };
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    task items[QUEUE_CAPACITY]; /* a ring: `count` tasks from `head` on */
+    size_t head, count;
+    int worker_count;
+    pthread_t *threads;
+    results *res;
+} thread_pool;
+
+static void queue_put(thread_pool *pool, task t)
+{
+    CHECK_RC(pthread_mutex_lock(&pool->lock), "pthread_mutex_lock");
+    while (pool->count == QUEUE_CAPACITY) /* a loop: wake-ups can be spurious */
+        CHECK_RC(pthread_cond_wait(&pool->not_full, &pool->lock), "pthread_cond_wait");
+    pool->items[(pool->head + pool->count) % QUEUE_CAPACITY] = t;
+    pool->count++;
+    CHECK_RC(pthread_cond_signal(&pool->not_empty), "pthread_cond_signal");
+    CHECK_RC(pthread_mutex_unlock(&pool->lock), "pthread_mutex_unlock");
+}
+
+static task queue_get(thread_pool *pool)
+{
+    CHECK_RC(pthread_mutex_lock(&pool->lock), "pthread_mutex_lock");
+    while (pool->count == 0)
+        CHECK_RC(pthread_cond_wait(&pool->not_empty, &pool->lock), "pthread_cond_wait");
+    task t = pool->items[pool->head];
+    pool->head = (pool->head + 1) % QUEUE_CAPACITY;
+    pool->count--;
+    CHECK_RC(pthread_cond_signal(&pool->not_full), "pthread_cond_signal");
+    CHECK_RC(pthread_mutex_unlock(&pool->lock), "pthread_mutex_unlock");
+    return t;
+}
+
+static void *thread_worker(void *arg)
+{
+    thread_pool *pool = arg;
+    for (;;) {
+        task t = queue_get(pool);
+        if (!run_task(&t, pool->res)) return NULL;
+    }
+}
+
+static void thread_pool_start(thread_pool *pool, int worker_count, results *res)
+{
+    CHECK_RC(pthread_mutex_init(&pool->lock, NULL), "pthread_mutex_init");
+    CHECK_RC(pthread_cond_init(&pool->not_empty, NULL), "pthread_cond_init");
+    CHECK_RC(pthread_cond_init(&pool->not_full, NULL), "pthread_cond_init");
+    pool->head = pool->count = 0;
+    pool->worker_count = worker_count;
+    pool->res = res;
+    pool->threads = checked_malloc((size_t)worker_count, sizeof *pool->threads);
+    for (int w = 0; w < worker_count; w++)
+        CHECK_RC(pthread_create(&pool->threads[w], NULL, thread_worker, pool), "pthread_create");
+}
+
+static void thread_pool_join(thread_pool *pool)
+{
+    for (int w = 0; w < pool->worker_count; w++)
+        CHECK_RC(pthread_join(pool->threads[w], NULL), "pthread_join");
+    free(pool->threads);
+    pthread_cond_destroy(&pool->not_full);
+    pthread_cond_destroy(&pool->not_empty);
+    pthread_mutex_destroy(&pool->lock);
+}
+
+/* ------------------------------------------------------------ map and apply on either pool */
+
+typedef struct {
+    bool use_processes;
+    process_pool processes;
+    thread_pool threads;
+} pool;
+
+static bool pool_submit(pool *p, task t)
+{
+    if (p->use_processes) return process_pool_submit(&p->processes, t);
+    queue_put(&p->threads, t);
+    return true;
+}
+
+/* map(cube, range(n)) then apply(cube, number): every task queued, then one STOP per worker. */
+static void pool_map_and_apply(pool *p, int worker_count, size_t n, uint64_t number)
+{
+    size_t chunk = (n + 4 * (size_t)worker_count - 1) / (4 * (size_t)worker_count);
+    bool open = true;
+    for (size_t begin = 0; begin < n && open; begin += chunk)
+        open = pool_submit(p, (task){TASK_MAP, begin, n - begin < chunk ? n - begin : chunk, 0});
+    if (open) open = pool_submit(p, (task){TASK_APPLY, 0, 0, number});
+    for (int w = 0; w < worker_count && open; w++) open = pool_submit(p, (task){TASK_STOP, 0, 0, 0});
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    parse_or_exit(&info, argc, argv, &opt);
+    size_t n = (size_t)opt.n;
+    pool p = {.use_processes = opt.variant_index == 0};
+    results res = {0};
+    uint64_t apply_arg = n;
+
+    /* Processes need memory both sides see: a shared anonymous mapping, inherited by fork()
+     * (nothing named, so nothing can be left behind in /dev/shm). Threads share the heap. */
+    size_t bytes = (n + 1) * sizeof(uint64_t);
+    results *shared = &res;
+    if (p.use_processes) {
+        void *mapping = mmap(NULL, bytes + sizeof res, PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (mapping == MAP_FAILED) die_errno("mmap");
+        shared = mapping;
+        shared->cubes = (uint64_t *)(shared + 1);
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) die_errno("signal"); /* EPIPE instead */
+    } else {
+        res.cubes = checked_malloc(n + 1, sizeof *res.cubes);
+    }
+
+    double start = now_seconds();
+    if (p.use_processes) {
+        process_pool_start(&p.processes, opt.workers, shared);
+        pool_map_and_apply(&p, opt.workers, n, apply_arg);
+        process_pool_join(&p.processes);
+    } else {
+        thread_pool_start(&p.threads, opt.workers, shared);
+        pool_map_and_apply(&p, opt.workers, n, apply_arg);
+        thread_pool_join(&p.threads);
+    }
+    double elapsed = now_seconds() - start;
+
+    uint64_t checksum;
+    bool pass = verify_cubes(shared->cubes, n, &checksum);
+    pass = verify_u64("apply(cube, n)", cube_u64(apply_arg), shared->apply_result) && pass;
+
+    if (!opt.quiet) print_u64_list(shared->cubes, n);
+    printf("map of %zu cubes: checksum %" PRIu64 " (expected %" PRIu64 "); apply(cube, %" PRIu64
+           ") = %" PRIu64 "\n", n, checksum, cube_checksum_expected(n), apply_arg,
+           shared->apply_result);
+    print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64, checksum);
+    if (p.use_processes)
+        munmap(shared, bytes + sizeof res);
+    else
+        free(res.cubes);
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}
