@@ -63,6 +63,9 @@ static parse_status fail(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    /* the message echoes user input: a newline or escape in it must not break the one line */
+    for (char *c = err; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     return PARSE_ERROR;
 }
 
