@@ -278,6 +278,16 @@ uint64_t cube_checksum_expected(uint64_t n)
     return triangle * triangle; /* unsigned arithmetic wraps mod 2^64, as the workers' does */
 }
 
+uint64_t square_sum_expected(uint64_t n)
+{
+    if (n == 0) return 0;
+    /* n(n-1)(2n-1)/6: divide the 2 and the 3 out of the factors first, then multiply mod 2^64 */
+    uint64_t a = n, b = n - 1, c = 2 * n - 1;
+    if (a % 2 == 0) a /= 2; else b /= 2;
+    if (a % 3 == 0) a /= 3; else if (b % 3 == 0) b /= 3; else c /= 3;
+    return a * b * c;
+}
+
 bool verify_cubes(const uint64_t *out, size_t n, uint64_t *checksum)
 {
     uint64_t sum = 0;

@@ -121,6 +121,9 @@ static inline uint64_t cube_u64(uint64_t i) { return i * i * i; }
 /* (n(n-1)/2)^2 mod 2^64: the sum of i^3 for i < n, without overflow in the halving. */
 uint64_t cube_checksum_expected(uint64_t n);
 
+/* n(n-1)(2n-1)/6 mod 2^64: the sum of i*i for i < n, what spawn's square_it returns. */
+uint64_t square_sum_expected(uint64_t n);
+
 /* out[i] == i^3 for every i < n; *checksum gets the sum mod 2^64, compared with the closed form. */
 bool verify_cubes(const uint64_t *out, size_t n, uint64_t *checksum);
 
