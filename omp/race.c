@@ -1,0 +1,88 @@
+/*
+ * omp/race.c - WRONG ON PURPOSE: the notebook's lost update, in OpenMP. The team's threads share
+ * a counter without any synchronisation; updates get lost. The correct program is omp/counter
+ * (same steps in a critical section). Race detectors must flag this file (make check-races).
+ *
+ * Python:  local_copy = database_value      # read
+ *          local_copy += 1
+ *          time.sleep(0.1)                  # the pause lets the other thread read the old value
+ *          database_value = local_copy      # write: overwrites the other thread's update
+ *          -> start value 0, end value 1 (two increments, one survives)
+ *
+ *   parallel  #pragma omp parallel num_threads(W) shared(value): one variable for the whole
+ *             team, and nothing orders the threads' accesses to it
+ * The threads meet at a barrier first, so they start the race together. Observe: with the
+ * default pause (100 ms) W threads doing 1 increment each end at 1, not W. With --delay-ms 0
+ * far fewer updates are lost, yet the program is just as wrong (try -n 1000000 --delay-ms 0).
+ * What to look at instead: omp/counter.
+ *
+ * Run:  ./omp/race
+ *       OMP_NUM_THREADS=4 ./omp/race
+ *       ./omp/race -n 1000000 --delay-ms 0
+ */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/harness.h"
+
+static const program_info info = {
+    .concept = "race",
+    .model = "omp",
+    .summary = "W threads add 1 to a shared counter n times each with NO synchronisation: read, "
+               "pause, write.",
+    .variants = {{"parallel", "a parallel region; the counter is shared, nothing protects it"},
+                 {NULL, NULL}},
+    .n_meaning = "increments per worker",
+    .default_n = 1,
+    .max_n = 10000000000L,
+    .default_workers = 2,
+    .takes_delay = true,
+    .default_delay_ms = 100,
+    .note = "WRONG ON PURPOSE: this program loses updates (a data race) to show why a lock is "
+            "needed.\nIts check only asks that 1 <= got <= expected. The correct version is "
+            "omp/counter.",
+};
+
+int main(int argc, char **argv)
+{
+    options opt;
+    parse_or_exit(&info, argc, argv, &opt);
+
+    long value = 0; /* the notebook's database_value */
+    long increments = opt.n, delay_ms = opt.delay_ms;
+    long expected = opt.workers * opt.n;
+    say(&opt, "start value %ld\n", value);
+
+    double start = omp_get_wtime();
+#pragma omp parallel num_threads(opt.workers) default(none) shared(value, increments, delay_ms)
+    {
+        /* volatile: the compiler must read and write memory every time, as the notebook does,
+         * instead of adding n at once. It orders nothing between threads: the race stays. */
+        volatile long *shared_value = &value;
+#pragma omp barrier
+        for (long i = 0; i < increments; i++) {
+            long local_copy = *shared_value; /* the notebook's increase(): read, */
+            local_copy += 1;
+            if (delay_ms > 0) sleep_ms(delay_ms); /* pause, */
+            *shared_value = local_copy;           /* write: another thread's update is lost */
+        }
+    }
+    double elapsed = omp_get_wtime() - start;
+
+    long got = value;
+    long lost = expected - got;
+    /* A demonstration, not a computation: losing updates is the point. It fails only if it
+     * invented updates (got > expected) or kept none at all. */
+    bool pass = opt.n == 0 ? verify_count("the counter", 0, got)
+                           : (got >= 1 && got <= expected);
+    if (!pass && opt.n > 0)
+        fprintf(stderr, "%s: end value %ld is outside 1..%ld\n", program_name(), got, expected);
+
+    say(&opt, "end value %ld\n", got);
+    say(&opt, "end main\n");
+    printf("race %s (no lock, wrong on purpose): expected %ld, got %ld, %ld update%s lost\n",
+           opt.variant, expected, got, lost, lost == 1 ? "" : "s");
+    print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got, lost);
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}
