@@ -1,0 +1,116 @@
+/*
+ * mpi/race.c - WRONG ON PURPOSE: the notebook's lost update, with MPI one-sided communication.
+ * The counter lives in a window at rank 0; every rank reads it (MPI_Get), pauses, and writes
+ * its copy plus one back (MPI_Put), with no exclusive lock, so updates get lost. The correct
+ * program is mpi/counter (rma-lock: the same steps under MPI_LOCK_EXCLUSIVE).
+ *
+ * Python:  local_copy = database_value      # read
+ *          local_copy += 1
+ *          time.sleep(0.1)                  # the pause lets the other rank read the old value
+ *          database_value = local_copy      # write: overwrites the other rank's update
+ *          -> start value 0, end value 1 (two increments, one survives)
+ *
+ *   rma  MPI_Win_lock_all opens a shared access epoch on every rank at once: it makes the
+ *        one-sided calls legal but excludes nobody. MPI_Win_flush completes the Get before
+ *        the pause and the Put before the next read. Concurrent Puts to one location leave
+ *        an undefined value by the MPI standard; in practice one of them wins, as here.
+ * Ranks share no memory, yet the race is the same as with threads: any state that several
+ * workers read and write, wherever it lives, needs mutual exclusion. The ranks meet at a
+ * barrier first, so they start the race together. Observe: with the default pause (100 ms),
+ * -np W ranks doing 1 increment each end at 1, not W. What to look at instead: mpi/counter.
+ *
+ * Run:  mpirun -np 2 ./mpi/race
+ *       mpirun -np 4 ./mpi/race -n 3 --delay-ms 10
+ *       (as root or on fewer cores: see README, "MPI on a small machine")
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/mpi_harness.h"
+
+static const program_info info = {
+    .concept = "race",
+    .model = "mpi",
+    .summary = "Every rank adds 1 to a counter at rank 0 n times with NO exclusive lock: MPI_Get, "
+               "pause, MPI_Put.",
+    .variants = {{"rma", "window at rank 0, MPI_Win_lock_all (shared), Get, pause, Put"},
+                 {NULL, NULL}},
+    .n_meaning = "increments per worker",
+    .default_n = 1,
+    .max_n = 10000000000L,
+    .default_workers = 2,
+    .takes_delay = true,
+    .default_delay_ms = 100,
+    .note = "WRONG ON PURPOSE: this program loses updates (a data race) to show why a lock is "
+            "needed.\nIts check only asks that 1 <= got <= expected. The correct version is "
+            "mpi/counter (rma-lock).",
+};
+
+/* The notebook's increase(), n times, on the window's one long at rank 0. */
+static void increase(MPI_Win window, long increments, long delay_ms)
+{
+    for (long i = 0; i < increments; i++) {
+        long local_copy;
+        MPI_CHECK(MPI_Get(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Get");
+        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* the read is done */
+        local_copy += 1;
+        if (delay_ms > 0) sleep_ms(delay_ms);
+        MPI_CHECK(MPI_Put(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Put");
+        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* the write is done */
+    }
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    int world_rank, world_size;
+    mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
+
+    /* The notebook's database_value: one long in rank 0's window, 0 before anyone can see it. */
+    long *value = NULL;
+    MPI_Win window;
+    MPI_Aint window_bytes = world_rank == ROOT_RANK ? (MPI_Aint)sizeof *value : 0;
+    MPI_CHECK(MPI_Win_allocate(window_bytes, sizeof *value, MPI_INFO_NULL, MPI_COMM_WORLD, &value,
+                               &window),
+              "MPI_Win_allocate");
+    MPI_CHECK(MPI_Win_set_errhandler(window, MPI_ERRORS_RETURN), "MPI_Win_set_errhandler");
+    if (world_rank == ROOT_RANK) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, window), "MPI_Win_lock");
+        *value = 0;
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock");
+    }
+
+    long expected = world_size * opt.n;
+    if (world_rank == ROOT_RANK) say(&opt, "start value %d\n", 0);
+
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* the start line */
+    double start = MPI_Wtime();
+    MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all");
+    increase(window, opt.n, opt.delay_ms);
+    MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank's last Put is done */
+    double elapsed = MPI_Wtime() - start;
+
+    bool pass = true;
+    if (world_rank == ROOT_RANK) {
+        long got;
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock");
+        got = *value;
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock");
+        long lost = expected - got;
+        /* A demonstration, not a computation: losing updates is the point. It fails only if it
+         * invented updates (got > expected) or kept none at all. */
+        pass = opt.n == 0 ? verify_count("the counter", 0, got) : (got >= 1 && got <= expected);
+        if (!pass && opt.n > 0)
+            fprintf(stderr, "%s: end value %ld is outside 1..%ld\n", program_name(), got, expected);
+
+        say(&opt, "end value %ld\n", got);
+        say(&opt, "end main\n");
+        printf("race %s (no lock, wrong on purpose): expected %ld, got %ld, %ld update%s lost\n",
+               opt.variant, expected, got, lost, lost == 1 ? "" : "s");
+        print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got,
+                     lost);
+    }
+    MPI_CHECK(MPI_Win_free(&window), "MPI_Win_free");
+    return mpi_finish(pass);
+}
