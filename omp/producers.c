@@ -1,0 +1,170 @@
+/*
+ * omp/producers.c - the notebook's producer processes putting into one process-safe Queue,
+ * in OpenMP: producer threads and one consumer thread around a queue under an omp lock.
+ *
+ * Python:  q = multiprocessing.Queue()
+ *          p1 = Process(target=square, args=(range(1, 6), q))         # puts 1 4 9 16 25
+ *          p2 = Process(target=make_negative, args=(range(1, 6), q))  # puts -1 -2 -3 -4 -5
+ *          p1.start(); p2.start(); p1.join(); p2.join()
+ *          while not q.empty(): print(q.get())
+ *
+ * The trap in that cell: it joins the producers before it drains the queue. The queue's pipe
+ * holds only so much; with enough items the producers block in put(), join() waits for them,
+ * and the program hangs. A bounded queue has the same trap, so here the consumer drains while
+ * the producers produce: a parallel region of W+1 threads, thread 0 the consumer (the main
+ * program of the notebook), threads 1..W the producers.
+ *   locked  a ring of QUEUE_CAPACITY items under an omp_lock_t. OpenMP has locks but no
+ *           condition variables, so a producer that finds the ring full, or the consumer
+ *           that finds it empty, lets go of the lock, yields its core and looks again.
+ * Observe: the values of one producer arrive in the order it put them; how the producers
+ * interleave changes from run to run.
+ *
+ * Run:  ./omp/producers
+ *       OMP_NUM_THREADS=2 ./omp/producers -n 1000000 --quiet
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <omp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/harness.h"
+
+static const program_info info = {
+    .concept = "producers",
+    .model = "omp",
+    .summary = "W producer threads put into one queue that a consumer thread drains meanwhile.",
+    .variants = {{"locked", "a bounded ring under an omp lock; W producers + 1 consumer thread"},
+                 {NULL, NULL}},
+    .n_meaning = "values 1..n per producer (even producers square, odd ones negate)",
+    .default_n = 5,
+    .max_n = 100000000,
+    .default_workers = 2,
+};
+
+/* Slots of the ring: a producer waits when this many items wait. */
+enum { QUEUE_CAPACITY = 256 };
+
+/* What the consumer received, in the order it received it. */
+typedef struct {
+    produced_item *items;
+    size_t count;
+    size_t capacity;
+} received_log;
+
+static void log_received(received_log *log, produced_item item)
+{
+    if (log->count < log->capacity) log->items[log->count] = item; /* extras counted, not stored */
+    log->count++;
+}
+
+typedef struct {
+    omp_lock_t lock;
+    produced_item ring[QUEUE_CAPACITY];
+    size_t head, count;
+} locked_queue;
+
+/* Puts item; false (nothing put) when the ring is full. */
+static bool queue_try_put(locked_queue *q, produced_item item)
+{
+    omp_set_lock(&q->lock);
+    bool room = q->count < QUEUE_CAPACITY;
+    if (room) {
+        q->ring[(q->head + q->count) % QUEUE_CAPACITY] = item;
+        q->count++;
+    }
+    omp_unset_lock(&q->lock);
+    return room;
+}
+
+/* Moves everything waiting in the ring to the log, in order; returns how many. */
+static size_t queue_drain(locked_queue *q, received_log *log)
+{
+    omp_set_lock(&q->lock);
+    size_t taken = q->count;
+    for (size_t k = 0; k < taken; k++) log_received(log, q->ring[(q->head + k) % QUEUE_CAPACITY]);
+    q->head = (q->head + taken) % QUEUE_CAPACITY;
+    q->count = 0;
+    omp_unset_lock(&q->lock);
+    return taken;
+}
+
+static void produce(locked_queue *q, int producer, long n)
+{
+    for (long i = 1; i <= n; i++) {
+        produced_item item = {producer, producer_value(producer, i)};
+        while (!queue_try_put(q, item)) sched_yield(); /* full: let the consumer run */
+    }
+}
+
+static void consume(locked_queue *q, received_log *log, size_t expected)
+{
+    /* Every producer puts exactly n items, so the consumer knows when it has them all. */
+    while (log->count < expected)
+        if (queue_drain(q, log) == 0) sched_yield(); /* empty: let the producers run */
+}
+
+/* Sum of everything put: even producers put i*i, odd ones -i (mod 2^64, like the checksum). */
+static uint64_t expected_checksum(int producer_count, long n)
+{
+    uint64_t squares = 0, naturals = 0;
+    for (long i = 1; i <= n; i++) {
+        squares += (uint64_t)producer_value(0, i);
+        naturals += (uint64_t)i;
+    }
+    uint64_t evens = (uint64_t)(producer_count + 1) / 2, odds = (uint64_t)producer_count / 2;
+    return evens * squares - odds * naturals;
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    parse_or_exit(&info, argc, argv, &opt);
+
+    long n = opt.n;
+    int producer_count = opt.workers;
+    size_t expected = (size_t)producer_count * (size_t)n;
+    received_log log = {checked_malloc(expected, sizeof(produced_item)), 0, expected};
+    locked_queue queue = {.head = 0, .count = 0};
+    omp_init_lock(&queue.lock);
+    int team_size = 0;
+
+    omp_set_dynamic(0); /* the roles need every thread asked for */
+    double start = omp_get_wtime();
+#pragma omp parallel num_threads(producer_count + 1) default(none) \
+    shared(queue, log, n, expected, producer_count, team_size)
+    {
+        int thread = omp_get_thread_num();
+        if (thread == 0) team_size = omp_get_num_threads();
+        /* With fewer threads than roles a producer or the consumer would be missing and the
+         * others would wait for it forever: every thread sees the same team size and skips. */
+        if (omp_get_num_threads() == producer_count + 1) {
+            if (thread == 0)
+                consume(&queue, &log, expected);
+            else
+                produce(&queue, thread - 1, n);
+        }
+    } /* the join: every producer has put its last item, the consumer has taken it */
+    double elapsed = omp_get_wtime() - start;
+    omp_destroy_lock(&queue.lock);
+    if (team_size != producer_count + 1)
+        die_msg("OpenMP started %d threads; %d producers and a consumer need %d", team_size,
+                producer_count, producer_count + 1);
+
+    uint64_t checksum = 0; /* unsigned: wraps mod 2^64 instead of overflowing for huge runs */
+    for (size_t k = 0; k < log.count && k < log.capacity; k++) {
+        checksum += (uint64_t)log.items[k].value;
+        say(&opt, "%ld\n", log.items[k].value);
+    }
+    bool pass = verify_count("values received", (long long)expected, (long long)log.count);
+    pass = pass && verify_producers(log.items, log.count, producer_count, n);
+
+    printf("%d producers put %ld values each: received %zu (expected %zu), checksum %" PRId64
+           " (expected %" PRId64 ")\n", producer_count, n, log.count, expected, (int64_t)checksum,
+           (int64_t)expected_checksum(producer_count, n));
+    print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%" PRId64 " producers=%d",
+                 log.count, (int64_t)checksum, producer_count);
+    free(log.items);
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}
