@@ -116,7 +116,9 @@ CONCEPTS = {c.name: c for c in [
             default_workers=2),
     Concept("producers",
             {"posix": ["pipe", "mqueue", "thread"], "omp": ["locked"], "mpi": ["send"]},
-            sizes=(0, 1, 19), check=check_producers, check_takes=("model",), default_workers=2),
+            sizes=(0, 1, 19), check=check_producers, check_takes=("model",), default_workers=2,
+            # producer 0's values in its order (the others interleave: tests/test_queues.py)
+            default_lines=("1", "4", "9", "16", "25")),
     Concept("pool_cube",
             {"posix": ["process", "thread"], "omp": ["static", "dynamic", "guided"],
              "mpi": ["scatter", "dynamic"]},
