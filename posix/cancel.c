@@ -1,0 +1,269 @@
+/*
+ * posix/cancel.c - the notebook's "processes are killable, threads are not": W workers run
+ * endless CPU-bound loops; after -n milliseconds main stops them from outside, confirms each is
+ * gone and reports how long that took.
+ *
+ * Python:  p = Process(target=endless); p.start(); ...; p.terminate(); p.join()   # works
+ *          threading.Thread has no terminate(): a `while True` thread can only be made a daemon,
+ *          which dies with the whole program
+ *
+ *   process  fork; kill(pid, SIGTERM), SIGKILL for any worker still alive after a grace period,
+ *            and waitpid confirms each death. The kernel stops a process wherever it is: the
+ *            loop needs no cooperation at all.
+ *   thread   pthread_cancel(). It only *requests* a stop: with the default (deferred) type the
+ *            thread acts on it at its next cancellation point, here pthread_testcancel() after
+ *            every batch of work (sleep, read, write and other blocking calls are also such
+ *            points). Delete that call and the loop below has no cancellation point: the
+ *            request waits forever and so does pthread_join. That is C's face of "threads are
+ *            not killable": there is no way to stop one thread from outside. pthread_kill(t,
+ *            SIGKILL) kills the whole process; PTHREAD_CANCEL_ASYNCHRONOUS may stop a thread at
+ *            any instruction, so it is allowed only in code that takes no lock and allocates
+ *            nothing (even printf is off limits), and a thread holding a lock when it is
+ *            stopped would leave it locked forever.
+ * Observe: stop_latency_s, the time from the stop request until every worker is confirmed gone.
+ *
+ * Run:  ./posix/cancel
+ *       ./posix/cancel -n 500 -w 4 --variant thread
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "../common/harness.h"
+
+static const program_info info = {
+    .concept = "cancel",
+    .model = "posix",
+    .summary = "Stop endless CPU-bound workers from outside: kill processes, cancel threads.",
+    .variants = {{"process", "fork; SIGTERM, SIGKILL after a grace period, waitpid confirms"},
+                 {"thread", "pthread_cancel, acted on at pthread_testcancel(); join confirms"},
+                 {NULL, NULL}},
+    .n_meaning = "milliseconds the workers run before the stop",
+    .default_n = 100,
+    .max_n = 3600000, /* an hour */
+    .default_workers = 2,
+};
+
+enum { VARIANT_PROCESS, VARIANT_THREAD };
+
+/* How long a worker may take to die of SIGTERM before it gets SIGKILL. */
+enum { GRACE_MS = 1000 };
+
+/* Steps of work between two looks at the outside world: a few microseconds. */
+enum { BATCH_STEPS = 4096 };
+
+/* One batch of real CPU work: xorshift64 steps, each depending on the last. */
+static uint64_t work_batch(uint64_t state)
+{
+    for (int step = 0; step < BATCH_STEPS; step++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+    }
+    return state;
+}
+
+/* Each thread's progress on a cache line of its own, so workers do not slow each other.
+ * Read by main only after pthread_join. */
+typedef struct {
+    _Alignas(64) uint64_t state;
+    uint64_t batches;
+} worker_progress;
+
+static worker_progress progress[MAX_WORKERS];
+
+static void *thread_worker(void *arg)
+{
+    worker_progress *mine = arg;
+    for (;;) {
+        mine->state = work_batch(mine->state);
+        mine->batches++;
+        pthread_testcancel(); /* the only place a cancel request can take effect */
+    }
+    return NULL;
+}
+
+/* In a child: die with the parent. The parent stops every child on its own paths; this
+ * covers the one it cannot, being killed itself. */
+static void die_with_parent(pid_t parent)
+{
+#ifdef __linux__
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(EXIT_SYSTEM);
+#endif
+    if (getppid() != parent) _exit(EXIT_SYSTEM); /* the parent died before prctl took hold */
+}
+
+static _Noreturn void process_worker(int worker, pid_t parent)
+{
+    die_with_parent(parent);
+    volatile uint64_t result; /* the work is stored, so the compiler must do it */
+    uint64_t state = (uint64_t)worker + 1;
+    for (;;) result = state = work_batch(state); /* no exit: only a signal ends this */
+    (void)result;
+}
+
+static void kill_and_reap(const pid_t *pids, int count)
+{
+    for (int w = 0; w < count; w++)
+        if (pids[w] > 0) kill(pids[w], SIGKILL);
+    for (int w = 0; w < count; w++)
+        if (pids[w] > 0) waitpid(pids[w], NULL, 0);
+}
+
+/* Reaps every child that has ended; returns how many are still alive. A child that ended
+ * any other way than by our SIGTERM or SIGKILL is a failure: exit 3, naming it. */
+static int reap_ended(pid_t *pids, int workers, int *stopped, int *how)
+{
+    int alive = 0;
+    for (int w = 0; w < workers; w++) {
+        if (pids[w] == 0) continue;
+        int status;
+        pid_t pid = waitpid(pids[w], &status, WNOHANG);
+        if (pid < 0) die_errno("waitpid");
+        if (pid == 0) {
+            alive++;
+            continue;
+        }
+        pids[w] = 0;
+        if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)) {
+            how[w] = WTERMSIG(status);
+            (*stopped)++;
+            continue;
+        }
+        kill_and_reap(pids, workers);
+        if (WIFEXITED(status))
+            die_msg("worker %d (pid %ld) exited with status %d before it was stopped", w, (long)pid,
+                    WEXITSTATUS(status));
+        die_msg("worker %d (pid %ld) died of signal %d (%s), not of the stop", w, (long)pid,
+                WTERMSIG(status), strsignal(WTERMSIG(status)));
+    }
+    return alive;
+}
+
+/* Sleeps until a child's death is announced (SIGCHLD) or until the deadline (now_seconds()). */
+static void wait_for_sigchld(const sigset_t *sigchld, double deadline)
+{
+    double left = deadline - now_seconds();
+    if (left < 0) left = 0;
+    struct timespec timeout = {.tv_sec = (time_t)left,
+                               .tv_nsec = (long)((left - (double)(time_t)left) * 1e9)};
+    if (sigtimedwait(sigchld, NULL, &timeout) < 0 && errno != EAGAIN && errno != EINTR)
+        die_errno("sigtimedwait");
+}
+
+/* process: returns the stop latency; *stopped counts the children waitpid saw die of our signal. */
+static double run_processes(const options *opt, int *stopped)
+{
+    int workers = opt->workers;
+    pid_t *pids = checked_calloc((size_t)workers, sizeof *pids);
+    int *how = checked_calloc((size_t)workers, sizeof *how);
+    pid_t parent = getpid();
+
+    /* SIGCHLD stays pending instead of being delivered, so sigtimedwait can sleep on it. */
+    sigset_t sigchld, old_mask;
+    sigemptyset(&sigchld);
+    sigaddset(&sigchld, SIGCHLD);
+    CHECK_RC(pthread_sigmask(SIG_BLOCK, &sigchld, &old_mask), "pthread_sigmask");
+
+    fflush(stdout); /* or each child would inherit, and later print, the unflushed lines */
+    for (int w = 0; w < workers; w++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            int fork_errno = errno;
+            kill_and_reap(pids, w);
+            errno = fork_errno;
+            die_errno("fork");
+        }
+        if (pid == 0) {
+            pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+            process_worker(w, parent);
+        }
+        pids[w] = pid;
+    }
+
+    sleep_ms(opt->n);
+
+    double stop_at = now_seconds();
+    for (int w = 0; w < workers; w++)
+        if (kill(pids[w], SIGTERM) != 0) die_errno("kill"); /* a dead, unreaped child is still there */
+    int alive = workers;
+    double grace_end = stop_at + GRACE_MS / 1000.0;
+    while ((alive = reap_ended(pids, workers, stopped, how)) > 0 &&
+           now_seconds() < grace_end)
+        wait_for_sigchld(&sigchld, grace_end);
+    if (alive > 0) { /* SIGTERM can be caught or ignored; SIGKILL cannot */
+        for (int w = 0; w < workers; w++)
+            if (pids[w] > 0 && kill(pids[w], SIGKILL) != 0) die_errno("kill");
+        while ((alive = reap_ended(pids, workers, stopped, how)) > 0)
+            wait_for_sigchld(&sigchld, now_seconds() + 1.0);
+    }
+    double latency = now_seconds() - stop_at;
+
+    CHECK_RC(pthread_sigmask(SIG_SETMASK, &old_mask, NULL), "pthread_sigmask");
+    for (int w = 0; w < workers; w++)
+        say(opt, "worker %d: ended by %s, confirmed by waitpid\n", w,
+            how[w] == SIGKILL ? "SIGKILL after the grace period" : "SIGTERM");
+    free(how);
+    free(pids);
+    return latency;
+}
+
+/* thread: returns the stop latency; *stopped counts the threads pthread_join saw cancelled. */
+static double run_threads(const options *opt, int *stopped)
+{
+    int workers = opt->workers;
+    pthread_t *threads = checked_malloc((size_t)workers, sizeof *threads);
+    for (int w = 0; w < workers; w++) {
+        progress[w].state = (uint64_t)w + 1;
+        CHECK_RC(pthread_create(&threads[w], NULL, thread_worker, &progress[w]), "pthread_create");
+    }
+
+    sleep_ms(opt->n);
+
+    double stop_at = now_seconds();
+    for (int w = 0; w < workers; w++) CHECK_RC(pthread_cancel(threads[w]), "pthread_cancel");
+    for (int w = 0; w < workers; w++) {
+        void *exit_value;
+        CHECK_RC(pthread_join(threads[w], &exit_value), "pthread_join");
+        if (exit_value != PTHREAD_CANCELED) die_msg("worker %d ended without being cancelled", w);
+        (*stopped)++;
+    }
+    double latency = now_seconds() - stop_at;
+
+    for (int w = 0; w < workers; w++)
+        say(opt, "worker %d: cancelled after %" PRIu64 " batches of work, confirmed by pthread_join\n",
+            w, progress[w].batches);
+    free(threads);
+    return latency;
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    parse_or_exit(&info, argc, argv, &opt);
+
+    say(&opt, "starting %d %s running endless loops; stopping them after %ld ms\n", opt.workers,
+        opt.variant_index == VARIANT_PROCESS ? "processes" : "threads", opt.n);
+    int stopped = 0;
+    double start = now_seconds();
+    double latency = opt.variant_index == VARIANT_PROCESS ? run_processes(&opt, &stopped)
+                                                          : run_threads(&opt, &stopped);
+    double elapsed = now_seconds() - start;
+
+    bool pass = verify_count("workers confirmed stopped", opt.workers, stopped);
+    printf("stopped %d of %d workers (expected %d), %.6f s after the stop request\n", stopped,
+           opt.workers, opt.workers, latency);
+    print_result(&info, &opt, pass, elapsed, "stopped=%d stop_latency_s=%.6f", stopped, latency);
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}
