@@ -25,6 +25,8 @@ ALL_CFLAGS = $(REQUIRED_CFLAGS) $(FORTIFY) $(CFLAGS)
 
 COMMON_SRC := common/harness.c
 COMMON_HDR := common/harness.h
+POSIX_SRC  := common/workers.c
+POSIX_HDR  := common/workers.h
 MPI_SRC    := common/mpi_harness.c
 MPI_HDR    := common/mpi_harness.h
 
@@ -58,9 +60,9 @@ toolchain-report:
 	@$(if $(HAVE_OMP),,echo "make: omp/ skipped: $(CC) cannot build OpenMP (gcc has it; for clang: apt-get install libomp-dev, or run make deps)";)
 	@$(if $(HAVE_MPI),,echo "make: mpi/ skipped: $(MPICC) not found (apt-get install openmpi-bin libopenmpi-dev, or run make deps, or load your cluster's MPI module)";)
 
-$(O)posix/%: posix/%.c $(COMMON_SRC) $(COMMON_HDR)
+$(O)posix/%: posix/%.c $(COMMON_SRC) $(COMMON_HDR) $(POSIX_SRC) $(POSIX_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(COMMON_SRC) $(LDFLAGS) -lrt
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(COMMON_SRC) $(POSIX_SRC) $(LDFLAGS) -lrt
 
 $(O)omp/%: omp/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)

@@ -20,18 +20,16 @@
  *       ./posix/pool_cube -n 100000000 -w 2 --variant thread --quiet
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, not in POSIX 2008 but on every Linux and BSD */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/harness.h"
+#include "../common/workers.h"
 
 static const program_info info = {
     .concept = "pool_cube",
@@ -79,64 +77,43 @@ static bool run_task(const task *t, results *res)
 /* ------------------------------------------------------------ process pool: a pipe of tasks */
 
 typedef struct {
-    int worker_count;
+    int task_pipe[2]; /* [0] the workers read tasks, [1] the parent writes them */
+    results *res;     /* in shared memory: what the workers write, the parent sees */
     pid_t *pids;
-    int task_fd; /* write end of the task pipe */
 } process_pool;
+
+/* A forked worker: take tasks until STOP, or until the parent closes the pipe. */
+static void process_worker(void *shared, int worker)
+{
+    process_pool *pool = shared;
+    task t;
+    (void)worker;
+    close(pool->task_pipe[1]); /* so the read end sees EOF once the parent closes its end */
+    while (read(pool->task_pipe[0], &t, sizeof t) == (ssize_t)sizeof t && run_task(&t, pool->res)) {
+    }
+}
 
 static void process_pool_start(process_pool *pool, int worker_count, results *res)
 {
-    int task_pipe[2];
-    if (pipe(task_pipe) != 0) die_errno("pipe");
-    pool->worker_count = worker_count;
-    pool->pids = checked_malloc((size_t)worker_count, sizeof *pool->pids);
-    fflush(stdout); /* or the children would flush our buffered output a second time */
-    for (int w = 0; w < worker_count; w++) {
-        pid_t pid = fork();
-        if (pid < 0) die_errno("fork");
-        if (pid == 0) { /* worker: take tasks until STOP or until the pipe is closed */
-            close(task_pipe[1]);
-            task t;
-            while (read(task_pipe[0], &t, sizeof t) == (ssize_t)sizeof t && run_task(&t, res)) {
-            }
-            _exit(0);
-        }
-        pool->pids[w] = pid;
-    }
-    close(task_pipe[0]);
-    pool->task_fd = task_pipe[1];
+    if (pipe(pool->task_pipe) != 0) die_errno("pipe");
+    pool->res = res;
+    pool->pids = fork_workers(worker_count, process_worker, pool);
+    close(pool->task_pipe[0]);
 }
 
 /* false when no worker is left to read (EPIPE): the caller stops submitting and joins. */
 static bool process_pool_submit(process_pool *pool, task t)
 {
-    if (write(pool->task_fd, &t, sizeof t) == (ssize_t)sizeof t) return true;
+    if (write(pool->task_pipe[1], &t, sizeof t) == (ssize_t)sizeof t) return true;
     if (errno != EPIPE) die_errno("write to the task pipe");
     return false;
 }
 
-/* Waits for every worker; a worker that did not exit 0 is a system error (exit 3). */
-static void process_pool_join(process_pool *pool)
+/* Every worker reaped; one that died is reported by join_workers (exit 3). */
+static void process_pool_join(process_pool *pool, int worker_count)
 {
-    int failed = -1, failed_status = 0;
-    close(pool->task_fd);
-    for (int w = 0; w < pool->worker_count; w++) {
-        int status;
-        while (waitpid(pool->pids[w], &status, 0) < 0)
-            if (errno != EINTR) die_errno("waitpid");
-        if (failed < 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            failed = w;
-            failed_status = status;
-        }
-    }
-    if (failed >= 0) {
-        if (WIFSIGNALED(failed_status))
-            die_msg("worker %d (pid %ld) was killed by signal %d", failed,
-                    (long)pool->pids[failed], WTERMSIG(failed_status));
-        die_msg("worker %d (pid %ld) exited with status %d", failed, (long)pool->pids[failed],
-                WEXITSTATUS(failed_status));
-    }
-    free(pool->pids);
+    close(pool->task_pipe[1]);
+    join_workers(pool->pids, worker_count);
 }
 
 /* ------------------------------------------------------------ thread pool: a locked queue */
@@ -246,13 +223,10 @@ int main(int argc, char **argv)
 
     /* Processes need memory both sides see: a shared anonymous mapping, inherited by fork()
      * (nothing named, so nothing can be left behind in /dev/shm). Threads share the heap. */
-    size_t bytes = (n + 1) * sizeof(uint64_t);
+    size_t bytes = sizeof res + n * sizeof(uint64_t);
     results *shared = &res;
     if (p.use_processes) {
-        void *mapping = mmap(NULL, bytes + sizeof res, PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (mapping == MAP_FAILED) die_errno("mmap");
-        shared = mapping;
+        shared = shared_alloc(bytes);
         shared->cubes = (uint64_t *)(shared + 1);
         if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) die_errno("signal"); /* EPIPE instead */
     } else {
@@ -263,7 +237,7 @@ int main(int argc, char **argv)
     if (p.use_processes) {
         process_pool_start(&p.processes, opt.workers, shared);
         pool_map_and_apply(&p, opt.workers, n, apply_arg);
-        process_pool_join(&p.processes);
+        process_pool_join(&p.processes, opt.workers);
     } else {
         thread_pool_start(&p.threads, opt.workers, shared);
         pool_map_and_apply(&p, opt.workers, n, apply_arg);
@@ -281,7 +255,7 @@ int main(int argc, char **argv)
            shared->apply_result);
     print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64, checksum);
     if (p.use_processes)
-        munmap(shared, bytes + sizeof res);
+        shared_free(shared, bytes);
     else
         free(res.cubes);
     return pass ? EXIT_PASS : EXIT_FAIL;

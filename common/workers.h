@@ -1,0 +1,46 @@
+/*
+ * workers.h - starting W workers and joining them, as threads or as forked processes, with every
+ * failure reported: the plumbing the posix examples share, so each file shows its idea instead.
+ *
+ *   run_threads(W, fn, shared)     fn(shared, w) on W new pthreads, all joined
+ *   run_processes(W, fn, shared)   fn(shared, w) in W forked children, all reaped
+ *   fork_workers / join_workers    the same in two steps, for a parent with work in between
+ *   shared_alloc(bytes)            memory a parent and its forked children both see
+ *
+ * A child that is killed or exits non-zero makes join_workers stop the others and exit 3 naming
+ * it, so a dead worker is never a hang. Children die with the parent (PR_SET_PDEATHSIG on Linux):
+ * a parent killed by SIGTERM or SIGKILL leaves no orphan.
+ */
+#ifndef WORKERS_H
+#define WORKERS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What a worker runs: `shared` is the same pointer for all, `worker` is 0..W-1. */
+typedef void (*worker_fn)(void *shared, int worker);
+
+/* Starts worker_count pthreads running fn and joins them all; exit 3 if a call fails. */
+void run_threads(int worker_count, worker_fn fn, void *shared);
+
+/* Forks worker_count children; each runs fn(shared, w), then _exit(0). The parent's stdout is
+ * flushed first (or each child would print it again). If fork fails, the children already
+ * started are stopped and the program exits 3. Returns their pids, for join_workers. */
+pid_t *fork_workers(int worker_count, worker_fn fn, void *shared);
+
+/* Waits for every child, then frees pids. A child killed by a signal or exiting non-zero: the
+ * others are stopped (SIGKILL) and reaped, and the program exits 3 naming the worker. */
+void join_workers(pid_t *pids, int worker_count);
+
+/* SIGKILL and reap every child still listed (pids[w] > 0). For error paths. */
+void stop_workers(pid_t *pids, int worker_count);
+
+/* fork_workers + join_workers. */
+void run_processes(int worker_count, worker_fn fn, void *shared);
+
+/* A MAP_SHARED anonymous mapping, zero-filled: written by a child, seen by the parent. Nothing
+ * named is created, so nothing can be left behind in /dev/shm. exit 3 if it fails. */
+void *shared_alloc(size_t bytes);
+void shared_free(void *memory, size_t bytes);
+
+#endif /* WORKERS_H */
