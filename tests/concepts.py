@@ -95,7 +95,7 @@ CONCEPTS = {c.name: c for c in [
             sizes=(0, 1, 1000), check=check_spawn, default_lines=("end main",)),
     Concept("race",
             {"posix": ["thread", "process"], "omp": ["parallel"], "mpi": ["rma"]},
-            sizes=(1, 3), check=check_race, args=("--delay-ms", "1"),
+            sizes=(0, 1, 3), check=check_race, args=("--delay-ms", "1"),
             default_lines=("start value 0", "end value 1", "end main"), default_workers=2),
     Concept("counter",
             {"posix": ["mutex", "spin", "atomic", "process"],

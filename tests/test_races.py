@@ -1,0 +1,76 @@
+"""make check-races: ThreadSanitizer must flag every race variant and pass every counter variant.
+
+The programs are built by `make check-races` with clang, libomp and -fsanitize=thread into
+build/tsan/ (SUITE_TSAN_DIR points here); outside that target these tests are skipped. A
+TSan report makes a program exit 66 (TSAN_OPTIONS below), and the report must name race.c, so
+a race found in the harness or the runtime would not count. ignore_noninstrumented_modules=1
+keeps TSan from reporting inside libraries it did not instrument; libomp's Archer tool (loaded
+by itself) tells TSan about OpenMP's barriers and locks, so correct OpenMP code stays clean.
+
+Variants that use fork() are outside TSan's reach (it watches the threads of one process, not
+memory shared between processes): they are listed as skipped, with the reason.
+"""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TSAN_DIR = os.environ.get("SUITE_TSAN_DIR")
+TSAN_EXIT = 66
+TSAN_ENV = {"TSAN_OPTIONS": f"ignore_noninstrumented_modules=1:exitcode={TSAN_EXIT}"}
+
+# (model, concept, variant, uses fork)
+RACES = [("posix", "race", "thread", False), ("posix", "race", "process", True),
+         ("omp", "race", "parallel", False)]
+COUNTERS = [("posix", "counter", v, v == "process") for v in ("mutex", "spin", "atomic", "process")]
+COUNTERS += [("omp", "counter", v, False) for v in ("critical", "atomic", "lock", "reduction")]
+
+# Each program runs with the notebook's defaults and with more workers, and without the pause.
+RACE_ARGS = [[], ["-w", "4", "-n", "100", "--delay-ms", "0"]]
+COUNTER_ARGS = [["-w", "2"], ["-w", "4", "-n", "1000"], ["-w", "3", "-n", "3", "--delay-ms", "1"]]
+
+pytestmark = pytest.mark.skipif(TSAN_DIR is None, reason="run by make check-races (TSan build)")
+
+
+def run_tsan(model, concept, variant, args):
+    exe = ROOT / TSAN_DIR / model / concept
+    assert exe.exists(), f"{exe} is not built (make check-races builds it)"
+    env = dict(os.environ, **TSAN_ENV)
+    env.pop("OMP_NUM_THREADS", None)
+    cmd = [str(exe), "--variant", variant, "--quiet", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env,
+                          stdin=subprocess.DEVNULL)
+    return cmd, proc
+
+
+def describe(cmd, proc):
+    return (f"$ {' '.join(cmd)}\nexit {proc.returncode}\n--- stdout\n{proc.stdout[-1000:]}"
+            f"\n--- stderr\n{proc.stderr[-3000:]}")
+
+
+def cases(programs, arg_sets):
+    for model, concept, variant, uses_fork in programs:
+        for args in arg_sets:
+            marks = [pytest.mark.skip(reason="fork(): processes sharing memory are outside "
+                                             "TSan's reach")] if uses_fork else []
+            yield pytest.param(model, concept, variant, args, marks=marks,
+                               id=f"{model}-{concept}-{variant}-{'_'.join(args) or 'defaults'}")
+
+
+@pytest.mark.parametrize("model,concept,variant,args", list(cases(RACES, RACE_ARGS)))
+def test_race_is_reported(model, concept, variant, args):
+    cmd, proc = run_tsan(model, concept, variant, args)
+    assert proc.returncode == TSAN_EXIT, "TSan did not flag the race\n" + describe(cmd, proc)
+    assert "WARNING: ThreadSanitizer: data race" in proc.stderr, describe(cmd, proc)
+    assert f"{concept}.c" in proc.stderr, "the report does not point into race.c\n" + describe(cmd, proc)
+    assert "status=PASS" in proc.stdout, describe(cmd, proc)  # the demonstration itself ran
+
+
+@pytest.mark.parametrize("model,concept,variant,args", list(cases(COUNTERS, COUNTER_ARGS)))
+def test_counter_is_clean(model, concept, variant, args):
+    cmd, proc = run_tsan(model, concept, variant, args)
+    assert "ThreadSanitizer" not in proc.stderr, "TSan flagged a counter\n" + describe(cmd, proc)
+    assert proc.returncode == 0, describe(cmd, proc)
+    assert "status=PASS" in proc.stdout, describe(cmd, proc)
