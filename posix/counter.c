@@ -22,19 +22,13 @@
  *       ./posix/counter --variant process --delay-ms 10
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS (glibc hides it from plain POSIX) */
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../common/harness.h"
+#include "../common/workers.h"
 
 static const program_info info = {
     .concept = "counter",
@@ -96,78 +90,14 @@ static void add_with_atomic(shared_counter *counter)
     }
 }
 
-static void *thread_worker(void *arg)
+/* What every worker runs: process workers take the process-shared mutex. */
+static void counter_worker(void *shared, int worker_index)
 {
-    shared_counter *counter = arg;
-    if (counter->variant == VARIANT_MUTEX) add_with_mutex(counter);
-    else if (counter->variant == VARIANT_SPIN) add_with_spin(counter);
-    else add_with_atomic(counter);
-    return NULL;
-}
-
-static void run_threads(int worker_count, shared_counter *counter)
-{
-    pthread_t *threads = checked_malloc((size_t)worker_count, sizeof *threads);
-    for (int w = 0; w < worker_count; w++)
-        CHECK_RC(pthread_create(&threads[w], NULL, thread_worker, counter), "pthread_create");
-    for (int w = 0; w < worker_count; w++) CHECK_RC(pthread_join(threads[w], NULL), "pthread_join");
-    free(threads);
-}
-
-/* Kills and reaps the children still running: no child outlives the program. */
-static void stop_children(pid_t *pids, int worker_count)
-{
-    for (int w = 0; w < worker_count; w++)
-        if (pids[w] > 0) kill(pids[w], SIGKILL);
-    for (int w = 0; w < worker_count; w++)
-        if (pids[w] > 0) waitpid(pids[w], NULL, 0);
-}
-
-/* Reaps every child. One that was killed or failed may have died holding the mutex, so the
- * others could wait for it forever: stop them and end the program (exit 3) instead. */
-static void join_children(pid_t *pids, int worker_count)
-{
-    for (int joined = 0; joined < worker_count; joined++) {
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0 && errno == EINTR) {
-            joined--;
-            continue;
-        }
-        if (pid < 0) die_errno("waitpid");
-        int worker = 0;
-        while (worker < worker_count && pids[worker] != pid) worker++;
-        if (worker == worker_count) continue; /* not one of ours */
-        pids[worker] = 0;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
-        stop_children(pids, worker_count);
-        if (WIFSIGNALED(status))
-            die_msg("worker %d (pid %d) was killed by signal %d (%s)", worker, (int)pid,
-                    WTERMSIG(status), strsignal(WTERMSIG(status)));
-        die_msg("worker %d (pid %d) exited with status %d", worker, (int)pid, WEXITSTATUS(status));
-    }
-}
-
-/* counter must be in a MAP_SHARED mapping: a child's ordinary memory is its own copy. */
-static void run_processes(int worker_count, shared_counter *counter)
-{
-    pid_t *pids = checked_calloc((size_t)worker_count, sizeof *pids);
-    fflush(stdout); /* or each child would print the parent's unflushed output again */
-    for (int w = 0; w < worker_count; w++) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            int fork_errno = errno;
-            stop_children(pids, worker_count);
-            die_code("fork", fork_errno);
-        }
-        if (pid == 0) {
-            add_with_mutex(counter);
-            _exit(EXIT_PASS);
-        }
-        pids[w] = pid;
-    }
-    join_children(pids, worker_count);
-    free(pids);
+    (void)worker_index; /* every worker does the same */
+    shared_counter *counter = shared;
+    if (counter->variant == VARIANT_SPIN) add_with_spin(counter);
+    else if (counter->variant == VARIANT_ATOMIC) add_with_atomic(counter);
+    else add_with_mutex(counter);
 }
 
 int main(int argc, char **argv)
@@ -175,9 +105,8 @@ int main(int argc, char **argv)
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
-    shared_counter *counter = mmap(NULL, sizeof *counter, PROT_READ | PROT_WRITE,
-                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (counter == MAP_FAILED) die_errno("mmap");
+    /* A forked child's memory is its own copy: the counter must be in a shared mapping. */
+    shared_counter *counter = shared_alloc(sizeof *counter);
     counter->value = 0;
     atomic_init(&counter->atomic_value, 0);
     counter->increments = opt.n;
@@ -199,9 +128,9 @@ int main(int argc, char **argv)
 
     double start = now_seconds();
     if (opt.variant_index == VARIANT_PROCESS)
-        run_processes(opt.workers, counter);
+        run_processes(opt.workers, counter_worker, counter);
     else
-        run_threads(opt.workers, counter);
+        run_threads(opt.workers, counter_worker, counter);
     double elapsed = now_seconds() - start;
 
     long long got = opt.variant_index == VARIANT_ATOMIC ? atomic_load(&counter->atomic_value)
@@ -214,6 +143,6 @@ int main(int argc, char **argv)
     print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
     CHECK_RC(pthread_spin_destroy(&counter->spin), "pthread_spin_destroy");
     CHECK_RC(pthread_mutex_destroy(&counter->mutex), "pthread_mutex_destroy");
-    if (munmap(counter, sizeof *counter) != 0) die_errno("munmap");
+    shared_free(counter, sizeof *counter);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

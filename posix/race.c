@@ -22,18 +22,12 @@
  *       ./posix/race -n 1000000 --delay-ms 0
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS (glibc hides it from plain POSIX) */
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../common/harness.h"
+#include "../common/workers.h"
 
 static const program_info info = {
     .concept = "race",
@@ -65,8 +59,10 @@ typedef struct {
 
 /* The notebook's increase(), n times. The race: between this worker's read and its write,
  * another worker reads the same old value, and one of the two writes is lost. */
-static void increase(shared_state *state)
+static void increase(void *shared, int worker_index)
 {
+    (void)worker_index; /* every worker does the same */
+    shared_state *state = shared;
     int rc = pthread_barrier_wait(&state->start_line);
     if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD) die_code("pthread_barrier_wait", rc);
     /* volatile: the compiler must read and write memory every time, as the notebook does,
@@ -80,85 +76,13 @@ static void increase(shared_state *state)
     }
 }
 
-static void *thread_worker(void *arg)
-{
-    increase(arg);
-    return NULL;
-}
-
-static void run_threads(int worker_count, shared_state *state)
-{
-    pthread_t *threads = checked_malloc((size_t)worker_count, sizeof *threads);
-    for (int w = 0; w < worker_count; w++)
-        CHECK_RC(pthread_create(&threads[w], NULL, thread_worker, state), "pthread_create");
-    for (int w = 0; w < worker_count; w++) CHECK_RC(pthread_join(threads[w], NULL), "pthread_join");
-    free(threads);
-}
-
-/* Kills and reaps the children still running: no child outlives the program. */
-static void stop_children(pid_t *pids, int worker_count)
-{
-    for (int w = 0; w < worker_count; w++)
-        if (pids[w] > 0) kill(pids[w], SIGKILL);
-    for (int w = 0; w < worker_count; w++)
-        if (pids[w] > 0) waitpid(pids[w], NULL, 0);
-}
-
-/* Reaps every child. One that was killed or failed leaves the others waiting at the barrier
- * forever: stop them and end the program (exit 3) instead. */
-static void join_children(pid_t *pids, int worker_count)
-{
-    for (int joined = 0; joined < worker_count; joined++) {
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0 && errno == EINTR) {
-            joined--;
-            continue;
-        }
-        if (pid < 0) die_errno("waitpid");
-        int worker = 0;
-        while (worker < worker_count && pids[worker] != pid) worker++;
-        if (worker == worker_count) continue; /* not one of ours */
-        pids[worker] = 0;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
-        stop_children(pids, worker_count);
-        if (WIFSIGNALED(status))
-            die_msg("worker %d (pid %d) was killed by signal %d (%s)", worker, (int)pid,
-                    WTERMSIG(status), strsignal(WTERMSIG(status)));
-        die_msg("worker %d (pid %d) exited with status %d", worker, (int)pid, WEXITSTATUS(status));
-    }
-}
-
-/* state must be in a MAP_SHARED mapping: a child's ordinary memory is its own copy. */
-static void run_processes(int worker_count, shared_state *state)
-{
-    pid_t *pids = checked_calloc((size_t)worker_count, sizeof *pids);
-    fflush(stdout); /* or each child would print the parent's unflushed output again */
-    for (int w = 0; w < worker_count; w++) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            int fork_errno = errno;
-            stop_children(pids, worker_count);
-            die_code("fork", fork_errno);
-        }
-        if (pid == 0) {
-            increase(state);
-            _exit(EXIT_PASS);
-        }
-        pids[w] = pid;
-    }
-    join_children(pids, worker_count);
-    free(pids);
-}
-
 int main(int argc, char **argv)
 {
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
-    shared_state *state = mmap(NULL, sizeof *state, PROT_READ | PROT_WRITE,
-                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (state == MAP_FAILED) die_errno("mmap");
+    /* A forked child's memory is its own copy: the counter must be in a shared mapping. */
+    shared_state *state = shared_alloc(sizeof *state);
     state->value = 0;
     state->increments = opt.n;
     state->delay_ms = opt.delay_ms;
@@ -177,9 +101,9 @@ int main(int argc, char **argv)
 
     double start = now_seconds();
     if (opt.variant_index == VARIANT_PROCESS)
-        run_processes(opt.workers, state);
+        run_processes(opt.workers, increase, state);
     else
-        run_threads(opt.workers, state);
+        run_threads(opt.workers, increase, state);
     double elapsed = now_seconds() - start;
 
     long got = state->value;
@@ -197,6 +121,6 @@ int main(int argc, char **argv)
            opt.variant, expected, got, lost, lost == 1 ? "" : "s");
     print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got, lost);
     CHECK_RC(pthread_barrier_destroy(&state->start_line), "pthread_barrier_destroy");
-    if (munmap(state, sizeof *state) != 0) die_errno("munmap");
+    shared_free(state, sizeof *state);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

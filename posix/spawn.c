@@ -18,19 +18,12 @@
  *       ./posix/spawn --variant thread -w 100 -n 0     (create+join cost alone)
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS (glibc hides it from plain POSIX) */
-#include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../common/harness.h"
+#include "../common/workers.h"
 
 static const program_info info = {
     .concept = "spawn",
@@ -58,8 +51,8 @@ typedef struct {
 
 typedef struct {
     long n;
-    worker_report *report;
-} worker_args;
+    worker_report *reports; /* one per worker; shared memory, so forked children can write it */
+} spawn_work;
 
 /* The notebook's square_it: i*i for i < n. volatile makes every square a real store, so the
  * compiler cannot replace the loop by its closed form; the sum lets the parent check it ran. */
@@ -73,81 +66,12 @@ static uint64_t square_it(long n)
     return sum;
 }
 
-static void *thread_worker(void *arg)
+/* What every worker runs, thread or process. */
+static void spawn_worker(void *shared, int worker_index)
 {
-    worker_args *args = arg;
-    args->report->square_sum = square_it(args->n);
-    args->report->ran = 1;
-    return NULL;
-}
-
-static void run_threads(int worker_count, long n, worker_report *reports)
-{
-    pthread_t *threads = checked_malloc((size_t)worker_count, sizeof *threads);
-    worker_args *args = checked_malloc((size_t)worker_count, sizeof *args);
-    for (int w = 0; w < worker_count; w++) {
-        args[w] = (worker_args){.n = n, .report = &reports[w]};
-        CHECK_RC(pthread_create(&threads[w], NULL, thread_worker, &args[w]), "pthread_create");
-    }
-    for (int w = 0; w < worker_count; w++) CHECK_RC(pthread_join(threads[w], NULL), "pthread_join");
-    free(args);
-    free(threads);
-}
-
-/* Kills and reaps the children still running: no child outlives the program. */
-static void stop_children(pid_t *pids, int worker_count)
-{
-    for (int w = 0; w < worker_count; w++)
-        if (pids[w] > 0) kill(pids[w], SIGKILL);
-    for (int w = 0; w < worker_count; w++)
-        if (pids[w] > 0) waitpid(pids[w], NULL, 0);
-}
-
-/* Reaps every child; one that was killed or failed stops the rest and ends the program (exit 3). */
-static void join_children(pid_t *pids, int worker_count)
-{
-    for (int joined = 0; joined < worker_count; joined++) {
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0 && errno == EINTR) {
-            joined--;
-            continue;
-        }
-        if (pid < 0) die_errno("waitpid");
-        int worker = 0;
-        while (worker < worker_count && pids[worker] != pid) worker++;
-        if (worker == worker_count) continue; /* not one of ours */
-        pids[worker] = 0;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
-        stop_children(pids, worker_count);
-        if (WIFSIGNALED(status))
-            die_msg("worker %d (pid %d) was killed by signal %d (%s)", worker, (int)pid,
-                    WTERMSIG(status), strsignal(WTERMSIG(status)));
-        die_msg("worker %d (pid %d) exited with status %d", worker, (int)pid, WEXITSTATUS(status));
-    }
-}
-
-/* reports must be shared with the children (MAP_SHARED): a child's memory is its own copy. */
-static void run_processes(int worker_count, long n, worker_report *reports)
-{
-    pid_t *pids = checked_calloc((size_t)worker_count, sizeof *pids);
-    fflush(stdout); /* or each child would print the parent's unflushed output again */
-    for (int w = 0; w < worker_count; w++) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            int fork_errno = errno;
-            stop_children(pids, worker_count);
-            die_code("fork", fork_errno);
-        }
-        if (pid == 0) {
-            reports[w].square_sum = square_it(n);
-            reports[w].ran = 1;
-            _exit(EXIT_PASS);
-        }
-        pids[w] = pid;
-    }
-    join_children(pids, worker_count);
-    free(pids);
+    spawn_work *work = shared;
+    work->reports[worker_index].square_sum = square_it(work->n);
+    work->reports[worker_index].ran = 1;
 }
 
 int main(int argc, char **argv)
@@ -156,17 +80,16 @@ int main(int argc, char **argv)
     parse_or_exit(&info, argc, argv, &opt);
     if (opt.variant_index == VARIANT_THREAD && !opt.workers_given) opt.workers = NOTEBOOK_THREADS;
 
+    /* A forked child's memory is its own copy: the reports must be in a shared mapping. */
     size_t report_bytes = (size_t)opt.workers * sizeof(worker_report);
-    worker_report *reports = mmap(NULL, report_bytes, PROT_READ | PROT_WRITE,
-                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (reports == MAP_FAILED) die_errno("mmap");
-    memset(reports, 0, report_bytes);
+    worker_report *reports = shared_alloc(report_bytes);
+    spawn_work work = {.n = opt.n, .reports = reports};
 
     double start = now_seconds();
     if (opt.variant_index == VARIANT_PROCESS)
-        run_processes(opt.workers, opt.n, reports);
+        run_processes(opt.workers, spawn_worker, &work);
     else
-        run_threads(opt.workers, opt.n, reports);
+        run_threads(opt.workers, spawn_worker, &work);
     double elapsed = now_seconds() - start;
 
     uint64_t expected_sum = square_sum_expected((uint64_t)opt.n);
@@ -189,6 +112,6 @@ int main(int argc, char **argv)
     printf("spawn %s: %d of %d workers ran (expected %d); create+join %.1f us per worker\n",
            opt.variant, ran, opt.workers, opt.workers, per_worker * 1e6);
     print_result(&info, &opt, pass, elapsed, "ran=%d create_join_s=%.9f", ran, per_worker);
-    if (munmap(reports, report_bytes) != 0) die_errno("munmap");
+    shared_free(reports, report_bytes);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }
