@@ -1,0 +1,103 @@
+"""What a run may leave behind: processes, POSIX shared memory and message queues.
+
+Every process the tests start inherits SUITE_RUN_TAG from the test session (conftest.py sets it),
+so a process still carrying the tag after the session is one of ours, however it was orphaned,
+even while other test sessions run on the same machine. A /dev/shm or /dev/mqueue entry counts
+as left behind when it appeared during the session, is still there after a grace period, and no
+live process has it open or mapped (a running MPI job of another session maps its segments).
+"""
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+TAG_VAR = "SUITE_RUN_TAG"
+IPC_DIRS = (Path("/dev/shm"), Path("/dev/mqueue"))
+
+
+def ipc_entries():
+    """Names in /dev/shm and /dev/mqueue (the latter only where it is mounted)."""
+    names = set()
+    for folder in IPC_DIRS:
+        try:
+            names.update(str(folder / name) for name in os.listdir(folder))
+        except OSError:
+            pass
+    return names
+
+
+def _pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _in_use(paths):
+    """The subset of paths some live process has open or mapped."""
+    used = set()
+    for pid in _pids():
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                except OSError:
+                    continue
+                if target in paths:
+                    used.add(target)
+            with open(f"/proc/{pid}/maps") as maps:
+                for line in maps:
+                    parts = line.split(None, 5)
+                    if len(parts) == 6:
+                        path = parts[5].strip().removesuffix(" (deleted)")
+                        if path in paths:
+                            used.add(path)
+        except OSError:
+            continue
+    return used
+
+
+def tagged_processes(tag, exclude=()):
+    """(pid, command line) of live processes whose environment carries SUITE_RUN_TAG=tag."""
+    needle = f"{TAG_VAR}={tag}".encode()
+    python = os.path.realpath(sys.executable)  # pytest's own xdist workers carry the tag too
+    found = []
+    for pid in _pids():
+        if pid in exclude or pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as env:
+                if needle not in env.read().split(b"\0"):
+                    continue
+            if os.path.realpath(f"/proc/{pid}/exe") == python:
+                continue
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue  # a zombie is already dead; its parent has yet to reap it
+            with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                found.append((pid, cmd.read().replace(b"\0", b" ").decode(errors="replace").strip()))
+        except OSError:
+            continue
+    return found
+
+
+def left_behind(before, tag=None, exclude=(), grace=5.0):
+    """What appeared since `before` (ipc_entries()) and stays, plus live tagged processes.
+
+    Waits up to `grace` seconds for things to go away, since a killed program's children and
+    mpirun's clean-up take a moment. Returns (processes, ipc_names); both empty is clean."""
+    deadline = time.monotonic() + grace
+    while True:
+        new = ipc_entries() - before
+        new -= _in_use(new) if new else set()
+        procs = tagged_processes(tag, exclude) if tag else []
+        if (not new and not procs) or time.monotonic() >= deadline:
+            return procs, sorted(new)
+        time.sleep(0.1)
+
+
+def kill_all(procs):
+    """SIGKILL what a failing test found, so one failure does not leak into the next test."""
+    for pid, _ in procs:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
