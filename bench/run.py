@@ -1,0 +1,1091 @@
+#!/usr/bin/python3
+"""make bench: every built concept x model x variant against this machine's ceilings and the notebook's Python.
+
+    /usr/bin/python3 bench/run.py [--quick] [--out DIR] [--only CONCEPT,...]   (make bench [QUICK=1])
+
+What it does, in the EPCC / OSU habit:
+  - finds the programs from what is built (posix/, omp/, mpi/ binaries beside their sources) and their
+    variants from each binary's --help, cross-checked with tests/concepts.py; prints a line for
+    whatever is not built and goes on without it
+  - runs each configuration once to warm up (and to pick n so a run lasts long enough to time),
+    then several times, and reports median and spread (min, max, interquartile range) of the
+    programs' own elapsed_s, never of start-up
+  - measures the ceilings (bench/ref/, built into build/bench/ref/) and the notebook's Python
+    (bench/python/) in the same run, so ratios compare numbers taken minutes apart on one machine
+  - writes bench/results/<date>-<host>[-quick].csv (one row per measurement, with the machine),
+    a Markdown report beside it, and gnuplot PNGs
+Every program must PASS its own verification; a failure is reported and makes the exit status 1.
+Timings are never asserted: a slow machine gives slow numbers, not a failure.
+"""
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+import concepts as suite_concepts  # noqa: E402  the concept table the tests use
+import suite as suite_runner  # noqa: E402  MPI_ENV and the RESULT-line parser
+
+REF_DIR = ROOT / "build" / "bench" / "ref"
+PY_DIR = ROOT / "bench" / "python"
+GNUPLOT_DIR = ROOT / "bench" / "gnuplot"
+MODELS = suite_runner.MODELS
+CORES = os.cpu_count() or 1
+PYTHON = sys.executable or "/usr/bin/python3"
+
+# How long to run, per mode. target_s: calibrated runs grow n until one run lasts about this long.
+MODES = {
+    "quick": dict(reps=3, warmups=1, target_s=0.02,
+                  pool_sizes=(10**3, 10**5, 10**7), scale_n=10**6, scale_workers=(1, 2, 3, 4),
+                  py_pool_sizes=(10**3, 10**5), py_reps=3, hyperfine_runs=5, pingpong_n=2000,
+                  spawn_rounds=100),
+    "full": dict(reps=5, warmups=1, target_s=0.1,
+                 pool_sizes=(10**3, 10**4, 10**5, 10**6, 10**7, 10**8), scale_n=10**7,
+                 scale_workers=(1, 2, 3, 4), py_pool_sizes=(10**3, 10**4, 10**5, 10**6, 10**7),
+                 py_reps=3, hyperfine_runs=10, pingpong_n=20000, spawn_rounds=500),
+}
+
+# What each concept's figure is. rate: work per second (higher is better); cost: seconds (lower).
+#   work(result, n, workers) -> units of work in one run, for rates
+#   cost(result, workers)    -> seconds, for costs
+RATE, COST = "rate", "cost"
+
+
+def _expected(r, n, w):
+    return int(r["expected"])
+
+
+METRICS = {
+    # concept: (kind, unit, work or cost function)
+    "pool_cube": (RATE, "elements/s", lambda r, n, w: n),
+    "store": (RATE, "elements/s", lambda r, n, w: n),
+    "scatter_gather": (RATE, "elements/s", lambda r, n, w: n),
+    "loop": (RATE, "per s", lambda r, n, w: n),
+    "counter": (RATE, "increments/s", _expected),
+    "increment": (RATE, "increments/s", _expected),
+    "race": (RATE, "updates/s", _expected),
+    "shared_array": (RATE, "updates/s", lambda r, n, w: n * w),
+    "queue": (RATE, "items/s", lambda r, n, w: int(r["processed"])),
+    "condvar_queue": (RATE, "items/s", lambda r, n, w: int(r["processed"])),
+    "producers": (RATE, "items/s", lambda r, n, w: int(r["processed"])),
+    "spawn": (COST, "s per worker", lambda r, w: float(r.get("create_join_s") or float(r["elapsed_s"]) / w)),
+    "pingpong": (COST, "s per message", lambda r, w: float(r["latency_s"])),
+    "cancel": (COST, "s stop latency", lambda r, w: float(r["stop_latency_s"])),
+}
+DEFAULT_METRIC = (COST, "s", lambda r, w: float(r["elapsed_s"]))
+
+# How each concept of the suite is measured in the main table: a fixed n, or a starting n that
+# calibration grows; extra arguments when the program takes them. Concepts not listed here are
+# still measured: at their default size.
+#   n_cap: calibration stops here (Python's Value('i') is 32-bit; MPI counts are int)
+PLAN = {
+    "spawn": dict(fixed_n=1000),                  # the notebook's square_it(1000)
+    "race": dict(start_n=1000, extra=("--delay-ms", "0")),
+    "counter": dict(start_n=1000, extra=("--delay-ms", "0"), n_cap=10**9),
+    "queue": dict(start_n=1000),
+    "shared_array": dict(start_n=1000, extra=("--delay-ms", "0")),
+    "producers": dict(start_n=1000),
+    "cancel": dict(fixed_n=10),                   # workers run 10 ms, then are stopped
+}
+
+# The ceiling each suite figure is compared with: (concept, model, variant) -> (reference, scale)
+# where reference names a measured reference ("store:fresh") and scale says how it applies:
+#   "same"     the reference's own figure, at the same workers (and n, for pool_cube)
+#   "workers"  the reference's figure times the worker count (one-thread loop x W)
+#   "message"  one message per unit of work: 1 / pingpong latency
+#   "roundtrip" a request and a reply per unit: 1 / (2 x latency)
+CEILINGS = {
+    ("pool_cube", "posix", "thread"): "store:fresh",
+    ("pool_cube", "posix", "process"): "store:fresh",
+    ("pool_cube", "omp", "*"): "store:fresh",
+    ("pool_cube", "mpi", "*"): "scatter_gather:prefault",
+    ("counter", "posix", "mutex"): "increment:mutex",
+    ("counter", "posix", "process"): "increment:mutex",
+    ("counter", "posix", "spin"): "increment:spin",
+    ("counter", "posix", "atomic"): "increment:contended",
+    ("counter", "omp", "critical"): "increment:mutex",
+    ("counter", "omp", "lock"): "increment:mutex",
+    ("counter", "omp", "atomic"): "increment:contended",
+    ("counter", "omp", "reduction"): "loop:increment*workers",
+    ("counter", "mpi", "reduce"): "loop:increment*workers",
+    ("counter", "mpi", "*"): "pingpong:message",
+    ("shared_array", "omp", "atomic"): "increment:contended",
+    ("shared_array", "omp", "critical"): "increment:mutex",
+    ("shared_array", "omp", "reduction"): "loop:increment*workers",
+    ("shared_array", "posix", "*"): "increment:mutex",
+    ("shared_array", "mpi", "*"): "pingpong:message",
+    ("queue", "posix", "*"): "condvar_queue:ring",
+    ("queue", "omp", "*"): "condvar_queue:ring",
+    ("queue", "mpi", "*"): "pingpong:roundtrip",
+    ("producers", "posix", "thread"): "condvar_queue:ring",
+    ("producers", "omp", "*"): "condvar_queue:ring",
+    ("producers", "mpi", "*"): "pingpong:message",
+    ("spawn", "posix", "thread"): "spawn:thread",
+    ("spawn", "omp", "*"): "spawn:thread",
+    ("spawn", "posix", "process"): "spawn:process",
+    ("spawn", "mpi", "*"): "spawn:process",
+}
+
+# The notebook's Python: concept -> script, and which Python variant a C variant is compared with
+# (default: the script's first variant).
+PY_SCRIPTS = {"pool_cube": "pool_cube.py", "spawn": "spawn.py", "counter": "counter.py",
+              "queue": "queue_workers.py", "producers": "producers.py"}
+PY_MATCH = {("spawn", "process"): "process", ("spawn", "ranks"): "process",
+            ("spawn", "comm-spawn"): "process", ("counter", "process"): "value"}
+
+
+# ---------------------------------------------------------------- programs and runs
+
+@dataclass(frozen=True)
+class Program:
+    kind: str      # suite, ref or python
+    model: str     # posix, omp, mpi, ref, python
+    concept: str
+    path: Path
+    mpi: bool = False
+
+    @property
+    def label(self):
+        return f"{self.model}/{self.concept}"
+
+    def command(self, variant, n, workers, extra=()):
+        args = ["-n", str(n), "--variant", variant, "--quiet", *extra]
+        if self.kind == "python":
+            return [PYTHON, str(self.path), "-w", str(workers), *args]
+        if self.mpi:
+            return [MPIRUN, "-np", str(workers), str(self.path), *args]
+        return [str(self.path), "-w", str(workers), *args]
+
+    def env(self):
+        env = dict(os.environ)
+        env.pop("OMP_NUM_THREADS", None)  # -w says how many; nothing else may
+        if self.mpi:
+            env.update(suite_runner.MPI_ENV)
+        return env
+
+
+class RunFailed(Exception):
+    pass
+
+
+def run_once(prog, variant, n, workers, extra=(), timeout=300):
+    cmd = prog.command(variant, n, workers, extra)
+    shown = " ".join(str(c) for c in cmd).replace(str(ROOT) + "/", "")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, env=prog.env(), cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        raise RunFailed(f"{shown}: no result within {timeout} s")
+    result = suite_runner.parse_result(proc.stdout)
+    if proc.returncode != 0 or result.get("status") != "PASS":
+        raise RunFailed(f"{shown}: exit {proc.returncode}, {result.get('status', 'no RESULT line')}: "
+                        f"{proc.stderr.strip()[-300:]}")
+    return result
+
+
+def help_text(prog):
+    if prog.mpi:
+        cmd = [MPIRUN, "-np", "1", str(prog.path)]
+    elif prog.kind == "python":
+        cmd = [PYTHON, str(prog.path)]
+    else:
+        cmd = [str(prog.path)]
+    proc = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, env=prog.env(), cwd=ROOT)
+    return proc.stdout
+
+
+def variants_from_help(text):
+    """The variant names the usage text lists: the C harness's indented table, or argparse's {a,b}."""
+    choices = re.search(r"--variant \{([^}]*)\}", text)
+    if choices:
+        return choices.group(1).split(",")
+    names, inside = [], False
+    for line in text.splitlines():
+        if re.match(r"\s+--variant V", line):
+            inside = True
+            continue
+        if inside:
+            m = re.match(r"\s{6,}(\S+)\s{2,}\S", line)
+            if not m:
+                break
+            names.append(m.group(1))
+    return names
+
+
+def max_n_from_help(text):
+    m = re.search(r"at most (\d+)\)", text.split("-w W")[0])
+    return int(m.group(1)) if m else 10**12
+
+
+def takes_delay(text):
+    return "--delay-ms" in text
+
+
+# ---------------------------------------------------------------- measurements
+
+@dataclass
+class Measurement:
+    kind: str          # suite, ref, python
+    role: str          # main, sweep, scale, ceiling, python
+    concept: str
+    model: str
+    variant: str
+    workers: int
+    n: int
+    extra: tuple
+    metric_kind: str   # rate or cost
+    unit: str
+    values: list = field(default_factory=list)     # the metric, one per run
+    elapsed: list = field(default_factory=list)    # elapsed_s, one per run
+    ceiling_name: str = ""
+    ceiling: float = float("nan")
+    python_name: str = ""
+    python: float = float("nan")
+
+    @property
+    def key(self):
+        return (self.kind, self.concept, self.model, self.variant, self.workers, self.n)
+
+    @property
+    def median(self):
+        return statistics.median(self.values) if self.values else float("nan")
+
+    @property
+    def spread(self):
+        """(min, max, q1, q3) of the metric."""
+        if not self.values:
+            return (float("nan"),) * 4
+        q = statistics.quantiles(self.values, n=4, method="inclusive") if len(self.values) > 1 \
+            else [self.values[0]] * 3
+        return min(self.values), max(self.values), q[0], q[2]
+
+    def ratio(self, other):
+        """How this figure compares with another: > 1 means better (faster, or cheaper)."""
+        if other != other or not self.values or other == 0:
+            return float("nan")
+        return self.median / other if self.metric_kind == RATE else other / self.median
+
+    @property
+    def ceiling_ratio(self):
+        return self.ratio(self.ceiling)
+
+    @property
+    def python_ratio(self):
+        return self.ratio(self.python)
+
+
+def metric_value(concept, result, n, workers):
+    kind, unit, fn = METRICS.get(concept, DEFAULT_METRIC)
+    elapsed = float(result["elapsed_s"])
+    if kind == RATE:
+        # elapsed_s has microsecond resolution: a run below it counts as half a microsecond
+        return kind, unit, fn(result, n, workers) / max(elapsed, 0.5e-6)
+    return kind, unit, fn(result, workers)
+
+
+class Bench:
+    def __init__(self, mode, out_dir, only):
+        self.mode_name = mode
+        self.mode = MODES[mode]
+        self.out_dir = out_dir
+        self.only = only
+        self.measurements = []
+        self.failures = []
+        self.skipped = []
+        self.notes = []
+        self.programs = {}      # (model, concept) -> Program
+        self.variants = {}      # (model, concept) -> [variants]
+        self.max_n = {}         # (model, concept) -> max n from --help
+        self.delay = {}         # (model, concept) -> takes --delay-ms
+        self.hyperfine = []
+
+    # ---- discovery
+    def discover(self):
+        names = set(suite_concepts.CONCEPTS)
+        for model in MODELS:
+            names.update(p.stem for p in (ROOT / model).glob("*.c"))
+        for concept in sorted(names):
+            if self.only and concept not in self.only:
+                continue
+            for model in MODELS:
+                exe = ROOT / model / concept
+                listed = suite_concepts.CONCEPTS.get(concept)
+                if not exe.exists():
+                    if (ROOT / model / f"{concept}.c").exists() or (listed and model in listed.variants):
+                        self.skip(f"{model}/{concept} is not built (make {model}/{concept})")
+                    continue
+                prog = Program("suite", model, concept, exe, mpi=model == "mpi")
+                self.add_program(prog)
+                if listed and model in listed.variants and listed.variants[model] != self.variants[(model, concept)]:
+                    self.note(f"{model}/{concept}: --help lists {self.variants[(model, concept)]}, "
+                              f"tests/concepts.py lists {listed.variants[model]}; measuring what --help lists")
+        for concept in ("loop", "store", "spawn", "increment", "condvar_queue", "mpi_pingpong", "mpi_scatter"):
+            exe = REF_DIR / concept
+            mpi = concept.startswith("mpi_")
+            name = {"mpi_pingpong": "pingpong", "mpi_scatter": "scatter_gather"}.get(concept, concept)
+            if exe.exists():
+                self.add_program(Program("ref", "ref", name, exe, mpi=mpi))
+            else:
+                self.skip(f"ceiling build/bench/ref/{concept} is not built (make bench-refs)")
+        for concept, script in PY_SCRIPTS.items():
+            if self.only and concept not in self.only:
+                continue
+            self.add_program(Program("python", "python", concept, PY_DIR / script))
+
+    def add_program(self, prog):
+        text = help_text(prog)
+        variants = variants_from_help(text)
+        if not variants:
+            self.fail(f"{prog.label}: --help lists no variants")
+            return
+        key = (prog.model, prog.concept)
+        self.programs[key] = prog
+        self.variants[key] = variants
+        self.max_n[key] = max_n_from_help(text)
+        self.delay[key] = takes_delay(text)
+
+    def has(self, model, concept):
+        return (model, concept) in self.programs
+
+    # ---- reporting as we go
+    def skip(self, text):
+        self.skipped.append(text)
+        print(f"skip: {text}", flush=True)
+
+    def note(self, text):
+        self.notes.append(text)
+        print(f"note: {text}", flush=True)
+
+    def fail(self, text):
+        self.failures.append(text)
+        print(f"FAIL: {text}", flush=True)
+
+    # ---- measuring
+    def measure(self, model, concept, variant, workers, n=None, start_n=None, role="main",
+                extra=(), n_cap=None, reps=None, target_s=None):
+        """Warm-up (or calibration) runs, then reps timed runs; returns the Measurement or None."""
+        prog = self.programs[(model, concept)]
+        reps = reps or self.mode["reps"]
+        target_s = target_s or self.mode["target_s"]
+        cap = min(self.max_n[(model, concept)], n_cap or 10**12)
+        if prog.mpi:
+            cap = min(cap, 2**31 - 1)
+        try:
+            if n is None:
+                n = self.calibrate(prog, variant, start_n or 1000, workers, extra, target_s, cap)
+            else:
+                for _ in range(self.mode["warmups"]):
+                    run_once(prog, variant, n, workers, extra)
+            m = None
+            for _ in range(reps):
+                result = run_once(prog, variant, n, workers, extra)
+                kind, unit, value = metric_value(concept, result, n, int(result["workers"]))
+                if m is None:
+                    m = Measurement(prog.kind, role, concept, model, variant, int(result["workers"]), n,
+                                    tuple(extra), kind, unit)
+                m.values.append(value)
+                m.elapsed.append(float(result["elapsed_s"]))
+        except RunFailed as failure:
+            self.fail(str(failure))
+            return None
+        self.measurements.append(m)
+        lo, hi, _, _ = m.spread
+        print(f"  {m.model}/{m.concept} {m.variant:<12} w={m.workers:<2} n={m.n:<11} "
+              f"{fmt(m.median)} {m.unit} (min {fmt(lo)}, max {fmt(hi)}, {len(m.values)} runs)", flush=True)
+        return m
+
+    def calibrate(self, prog, variant, n, workers, extra, target_s, cap):
+        """Grows n until two runs in a row last at least target_s / 2 (or n reaches cap); the
+        last run, at the chosen n, is the warm-up."""
+        n = min(n, cap)
+        confirmed = False
+        while True:
+            result = run_once(prog, variant, n, workers, extra)
+            elapsed = float(result["elapsed_s"])
+            if n >= cap:
+                return n
+            if elapsed >= target_s / 2:
+                # One slow run on a busy machine must not fix a too small n: a second run agrees.
+                if confirmed:
+                    return n
+                confirmed = True
+                continue
+            confirmed = False
+            factor = min(100.0, max(2.0, target_s / max(elapsed, 1e-6)))
+            n = min(cap, nice_number(n * factor))
+
+    def find(self, kind, concept, variant, workers=None, n=None, model=None, role=None):
+        for m in self.measurements:
+            if (m.kind == kind and m.concept == concept and m.variant == variant
+                    and (workers is None or m.workers == workers) and (n is None or m.n == n)
+                    and (model is None or m.model == model) and (role is None or m.role == role)):
+                return m
+        return None
+
+    # ---- the run
+    def run(self):
+        started = time.monotonic()
+        self.load_before = os.getloadavg()
+        self.discover()
+        self.measure_ceilings()
+        self.measure_pool_cube()
+        self.measure_concepts()
+        self.measure_python()
+        self.measure_whole_commands()
+        self.attach_ceilings_and_python()
+        self.load_after = os.getloadavg()
+        self.wall_s = time.monotonic() - started
+
+    def measure_ceilings(self):
+        print("== ceilings (bench/ref)", flush=True)
+        sizes = self.mode["pool_sizes"]
+        if self.has("ref", "loop"):
+            for n in sizes:
+                self.measure("ref", "loop", "cube", 1, n=n, role="ceiling")
+            self.measure("ref", "loop", "increment", 1, start_n=10**6, role="ceiling", n_cap=10**10)
+        if self.has("ref", "store"):
+            for variant in ("fresh", "prefault"):
+                for n in sizes:
+                    self.measure("ref", "store", variant, CORES, n=n, role="ceiling")
+                for w in self.mode["scale_workers"]:
+                    if w != CORES or self.mode["scale_n"] not in sizes:
+                        self.measure("ref", "store", variant, w, n=self.mode["scale_n"], role="ceiling")
+        if self.has("ref", "spawn"):
+            for variant in ("thread", "process"):
+                self.measure("ref", "spawn", variant, CORES, n=self.mode["spawn_rounds"], role="ceiling")
+        if self.has("ref", "increment"):
+            for variant in self.variants[("ref", "increment")]:
+                self.measure("ref", "increment", variant, CORES, start_n=10**4, role="ceiling")
+        if self.has("ref", "condvar_queue"):
+            self.measure("ref", "condvar_queue", "ring", 2, start_n=10**4, role="ceiling")
+        if self.has("ref", "pingpong"):
+            self.measure("ref", "pingpong", "8byte", 2, n=self.mode["pingpong_n"], role="ceiling")
+        if self.has("ref", "scatter_gather"):
+            for n in sizes:
+                self.measure("ref", "scatter_gather", "prefault", CORES, n=n, role="ceiling")
+            self.measure("ref", "scatter_gather", "fresh", CORES, n=sizes[-1], role="ceiling")
+
+    def measure_pool_cube(self):
+        if self.only and "pool_cube" not in self.only:
+            return
+        print("== pool_cube: elements/s against n, and against workers", flush=True)
+        for model in MODELS:
+            if not self.has(model, "pool_cube"):
+                continue
+            for variant in self.variants[(model, "pool_cube")]:
+                for n in self.mode["pool_sizes"]:
+                    self.measure(model, "pool_cube", variant, CORES, n=n, role="sweep")
+                for w in self.mode["scale_workers"]:
+                    self.measure(model, "pool_cube", variant, w, n=self.mode["scale_n"], role="scale")
+
+    def measure_concepts(self):
+        print("== every other concept x model x variant, at one worker per core", flush=True)
+        for (model, concept), prog in sorted(self.programs.items(), key=lambda kv: (kv[0][1], MODELS.index(kv[0][0]) if kv[0][0] in MODELS else 9)):
+            if prog.kind != "suite" or concept == "pool_cube":
+                continue
+            plan = PLAN.get(concept, {})
+            extra = plan.get("extra", ()) if self.delay[(model, concept)] else ()
+            for variant in self.variants[(model, concept)]:
+                if "fixed_n" in plan:
+                    self.measure(model, concept, variant, CORES, n=plan["fixed_n"], extra=extra)
+                elif "start_n" in plan:
+                    self.measure(model, concept, variant, CORES, start_n=plan["start_n"], extra=extra,
+                                 n_cap=plan.get("n_cap"))
+                else:
+                    self.measure(model, concept, variant, CORES, n=suite_default_n(concept), extra=extra)
+
+    def measure_python(self):
+        print("== the notebook's Python (bench/python)", flush=True)
+        reps = self.mode["py_reps"]
+        if self.has("python", "pool_cube"):
+            for variant in self.variants[("python", "pool_cube")]:
+                for n in self.mode["py_pool_sizes"]:
+                    self.measure("python", "pool_cube", variant, CORES, n=n, role="python", reps=reps)
+        for concept in ("spawn", "counter", "queue", "producers"):
+            if not self.has("python", concept):
+                continue
+            for variant in self.variants[("python", concept)]:
+                if concept == "spawn":
+                    self.measure("python", concept, variant, CORES, n=1000, role="python", reps=reps)
+                else:
+                    self.measure("python", concept, variant, CORES, start_n=100, role="python", reps=reps,
+                                 n_cap=10**7)
+
+    def measure_whole_commands(self):
+        """The notebook's pool cell as a student runs it, whole: start-up included (hyperfine)."""
+        hyperfine = shutil.which("hyperfine")
+        if not hyperfine:
+            self.skip("hyperfine not found: whole-command timings left out (apt-get install hyperfine)")
+            return
+        print("== whole commands (hyperfine): the pool cell (n = 10) and spawn, start-up included", flush=True)
+        commands = []
+        for model in MODELS:
+            if self.has(model, "pool_cube"):
+                prog = self.programs[(model, "pool_cube")]
+                cmd = prog.command(self.variants[(model, "pool_cube")][0], 10, CORES)
+                commands.append((f"{model}/pool_cube", cmd))
+        if self.has("python", "pool_cube"):
+            commands.append(("python pool_cube.py (Pool() start, map, close)",
+                             self.programs[("python", "pool_cube")].command("map-start", 10, CORES)))
+        # and spawn: what starting workers costs when the start of the program itself counts
+        for model in MODELS + ("python",):
+            if self.has(model, "spawn"):
+                for variant in self.variants[(model, "spawn")]:
+                    commands.append((f"{model}/spawn {variant}",
+                                     self.programs[(model, "spawn")].command(variant, 1000, CORES)))
+        if not commands:
+            return
+        env = dict(os.environ, **suite_runner.MPI_ENV)
+        env.pop("OMP_NUM_THREADS", None)
+        with tempfile.TemporaryDirectory() as tmp:
+            export = Path(tmp) / "hyperfine.json"
+            argv = [hyperfine, "--shell=none", "--warmup", "1", "--runs", str(self.mode["hyperfine_runs"]),
+                    "--style", "none", "--export-json", str(export)]
+            for _, cmd in commands:
+                argv.append(" ".join(shlex_quote(str(c)) for c in cmd))
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+            if proc.returncode != 0:
+                self.fail(f"hyperfine: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
+                return
+            data = json.loads(export.read_text())
+        for (label, _), res in zip(commands, data["results"]):
+            concept = "spawn" if "spawn" in label else "pool_cube"
+            m = Measurement("whole", "whole", concept, label.split("/")[0].split()[0], "default",
+                            CORES, 1000 if concept == "spawn" else 10, (), COST, "s per command",
+                            values=list(res["times"]), elapsed=list(res["times"]))
+            m.variant = label
+            self.measurements.append(m)
+            print(f"  {label:<50} {fmt(m.median)} s (min {fmt(min(m.values))}, max {fmt(max(m.values))})",
+                  flush=True)
+
+    # ---- ratios
+    def ceiling_for(self, m):
+        rule = (CEILINGS.get((m.concept, m.model, m.variant)) or CEILINGS.get((m.concept, m.model, "*")))
+        if not rule:
+            return "", float("nan")
+        name, _, scale = rule.partition("*")
+        concept, variant = name.split(":")
+        if concept == "pingpong":
+            ref = self.find("ref", "pingpong", "8byte")
+            if not ref:
+                return "", float("nan")
+            per = 1.0 if variant == "message" else 2.0
+            return f"1/({'' if per == 1 else '2 x '}8-byte MPI latency)", 1.0 / (per * ref.median)
+        if concept in ("store", "scatter_gather") and m.concept == "pool_cube":
+            ref = self.find("ref", concept, variant, workers=m.workers, n=m.n)
+        elif concept == "loop":
+            ref = self.find("ref", concept, variant, workers=1)
+        else:
+            ref = self.find("ref", concept, variant, workers=m.workers) or self.find("ref", concept, variant)
+        if not ref:
+            return "", float("nan")
+        value = ref.median * (m.workers if scale == "workers" else 1)
+        label = f"{concept} {variant}" + (f" x {m.workers}" if scale == "workers" else "")
+        return label, value
+
+    def python_for(self, m):
+        if m.concept not in PY_SCRIPTS or not self.has("python", m.concept):
+            return "", float("nan")
+        py_variant = PY_MATCH.get((m.concept, m.variant), self.variants[("python", m.concept)][0])
+        if m.concept == "pool_cube":
+            candidates = [p for p in self.measurements if p.kind == "python" and p.concept == "pool_cube"
+                          and p.variant == py_variant and p.n <= m.n]
+            ref = max(candidates, key=lambda p: p.n) if candidates else None
+        else:
+            ref = self.find("python", m.concept, py_variant)
+        if not ref:
+            return "", float("nan")
+        return f"python {py_variant}" + (f" n={ref.n:.0e}" if m.concept == "pool_cube" else ""), ref.median
+
+    def attach_ceilings_and_python(self):
+        for m in self.measurements:
+            if m.kind == "suite":
+                m.ceiling_name, m.ceiling = self.ceiling_for(m)
+                m.python_name, m.python = self.python_for(m)
+
+
+# ---------------------------------------------------------------- helpers
+
+def nice_number(x):
+    """1, 2 or 5 times a power of ten, at or above x."""
+    x = max(1, int(x))
+    power = 10 ** (len(str(x)) - 1)
+    for step in (1, 2, 5, 10):
+        if step * power >= x:
+            return step * power
+    return 10 * power
+
+
+def fmt(x):
+    if x != x:
+        return "-"
+    if x == 0:
+        return "0"
+    return f"{x:.3g}" if 1e-3 <= abs(x) < 1e5 else f"{x:.2e}"
+
+
+def shlex_quote(s):
+    import shlex
+    return shlex.quote(s)
+
+
+def suite_default_n(concept):
+    return {"spawn": 1000, "race": 1, "counter": 100, "queue": 19, "shared_array": 3,
+            "producers": 5, "pool_cube": 10, "cancel": 100}.get(concept, 10)
+
+
+def first_line(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+        return out.strip().splitlines()[0] if out.strip() else ""
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def machine():
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    mem_gib = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem_gib = f"{kib / 2**20:.0f}"
+    except (OSError, AttributeError):
+        pass
+    cc = os.environ.get("CC", "cc")
+    return {
+        "host": socket.gethostname().split(".")[0],
+        "cpu_model": cpu,
+        "cores": CORES,
+        "mem_gib": mem_gib,
+        "kernel": platform.release(),
+        "cc": first_line([cc, "--version"]),
+        "clang": first_line(["clang", "--version"]),
+        "mpi": first_line([MPIRUN, "--version"]),
+        "python": f"Python {platform.python_version()}",
+    }
+
+
+# ---------------------------------------------------------------- output
+
+CSV_FIELDS = ["date", "host", "cpu_model", "cores", "mem_gib", "kernel", "cc", "clang", "mpi", "python",
+              "mode", "kind", "role", "concept", "model", "variant", "workers", "n", "extra_args",
+              "runs", "metric_unit", "median", "min", "max", "q1", "q3", "median_elapsed_s",
+              "elapsed_s_runs", "ceiling", "ceiling_value", "ratio_to_ceiling", "python",
+              "python_value", "c_over_python"]
+
+
+def write_csv(bench, path, info, date):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for m in bench.measurements:
+            lo, hi, q1, q3 = m.spread
+            writer.writerow({
+                "date": date, **{k: info[k] for k in ("host", "cpu_model", "cores", "mem_gib", "kernel",
+                                                     "cc", "clang", "mpi", "python")},
+                "mode": bench.mode_name, "kind": m.kind, "role": m.role, "concept": m.concept,
+                "model": m.model, "variant": m.variant, "workers": m.workers, "n": m.n,
+                "extra_args": " ".join(m.extra), "runs": len(m.values), "metric_unit": m.unit,
+                "median": f"{m.median:.6g}", "min": f"{lo:.6g}", "max": f"{hi:.6g}",
+                "q1": f"{q1:.6g}", "q3": f"{q3:.6g}",
+                "median_elapsed_s": f"{statistics.median(m.elapsed):.6f}",
+                "elapsed_s_runs": " ".join(f"{e:.6f}" for e in m.elapsed),
+                "ceiling": m.ceiling_name, "ceiling_value": f"{m.ceiling:.6g}" if m.ceiling_name else "",
+                "ratio_to_ceiling": f"{m.ceiling_ratio:.4g}" if m.ceiling_name else "",
+                "python": m.python_name, "python_value": f"{m.python:.6g}" if m.python_name else "",
+                "c_over_python": f"{m.python_ratio:.4g}" if m.python_name else "",
+            })
+
+
+def spread_pct(m):
+    lo, hi, q1, q3 = m.spread
+    if m.median != m.median or m.median == 0:
+        return "-"
+    return f"{fmt(lo)}..{fmt(hi)} (IQR {100 * (q3 - q1) / m.median:.0f}%)"
+
+
+def targets(bench):
+    """The issue's targets: (what, measured, ratio, goal, met) rows."""
+    rows = []
+    sizes = bench.mode["pool_sizes"]
+    big = max(sizes)
+
+    def add(what, ratio, goal, detail, higher=True):
+        met = "-" if ratio != ratio else ("yes" if (ratio >= goal if higher else ratio <= goal) else "NO")
+        rows.append((what, detail, "-" if ratio != ratio else f"{ratio:.2f}", f"{'>=' if higher else '<='} {goal:g}", met))
+
+    store = bench.find("ref", "store", "fresh", workers=CORES, n=big)
+    for model, variant in [("omp", v) for v in bench.variants.get(("omp", "pool_cube"), [])] + \
+            [("posix", "thread")]:
+        m = bench.find("suite", "pool_cube", variant, workers=CORES, n=big, model=model, role="sweep")
+        r = m.median / store.median if m and store else float("nan")
+        add(f"pool_cube {model} {variant}, n={big:.0e}: fraction of store bandwidth (fresh pages, {CORES} threads)",
+            r, 0.8, f"{fmt(m.median) if m else '-'} / {fmt(store.median) if store else '-'} elements/s")
+    sg = bench.find("ref", "scatter_gather", "prefault", workers=CORES, n=big)
+    scatter = bench.find("suite", "pool_cube", "scatter", workers=CORES, n=big, model="mpi", role="sweep")
+    dynamic = bench.find("suite", "pool_cube", "dynamic", workers=CORES, n=big, model="mpi", role="sweep")
+    add(f"pool_cube mpi scatter, n={big:.0e}: fraction of scatter+gather ceiling ({CORES} ranks)",
+        scatter.median / sg.median if scatter and sg else float("nan"), 0.8,
+        f"{fmt(scatter.median) if scatter else '-'} / {fmt(sg.median) if sg else '-'} elements/s")
+    add(f"pool_cube mpi dynamic, n={big:.0e}: time relative to scatter",
+        scatter.median / dynamic.median if scatter and dynamic else float("nan"), 2.0,
+        f"scatter {fmt(scatter.median) if scatter else '-'}, dynamic {fmt(dynamic.median) if dynamic else '-'} elements/s",
+        higher=False)
+    red = bench.find("suite", "counter", "reduction", model="omp")
+    add(f"counter omp reduction: fraction of {CORES} x single-thread increment loop",
+        red.ceiling_ratio if red else float("nan"), 0.8,
+        f"{fmt(red.median) if red else '-'} / {fmt(red.ceiling) if red else '-'} increments/s")
+    for model, variant in (("posix", "mutex"), ("posix", "spin"), ("posix", "atomic"), ("posix", "process"),
+                           ("omp", "critical"), ("omp", "lock"), ("omp", "atomic")):
+        m = bench.find("suite", "counter", variant, model=model)
+        add(f"counter {model} {variant}: fraction of its raw primitive ({m.ceiling_name if m else '?'})",
+            m.ceiling_ratio if m else float("nan"), 0.8,
+            f"{fmt(m.median) if m else '-'} / {fmt(m.ceiling) if m else '-'} increments/s")
+    q = bench.find("suite", "queue", "thread", model="posix")
+    add("queue posix thread: relative to the raw condition-variable queue",
+        q.ceiling_ratio if q else float("nan"), 1.0,
+        f"{fmt(q.median) if q else '-'} / {fmt(q.ceiling) if q else '-'} items/s")
+    add("queue posix thread: relative to Python's queue.Queue", q.python_ratio if q else float("nan"), 40.0,
+        f"{fmt(q.median) if q else '-'} / {fmt(q.python) if q else '-'} items/s")
+    py_sizes = [p.n for p in bench.measurements if p.kind == "python" and p.concept == "pool_cube"
+                and p.variant == "map"]
+    n7 = 10**7 if 10**7 in py_sizes and 10**7 in sizes else max([s for s in py_sizes if s in sizes], default=0)
+    py = bench.find("python", "pool_cube", "map", n=n7)
+    for model in MODELS:
+        if not bench.has(model, "pool_cube"):
+            continue
+        variant = bench.variants[(model, "pool_cube")][0] if model != "posix" else "thread"
+        m = bench.find("suite", "pool_cube", variant, workers=CORES, n=n7, model=model, role="sweep")
+        add(f"pool_cube {model} {variant}, n={n7:.0e}: relative to Python's Pool.map",
+            m.median / py.median if m and py else float("nan"), 500.0,
+            f"{fmt(m.median) if m else '-'} / {fmt(py.median) if py else '-'} elements/s")
+    return rows
+
+
+def crossovers(bench):
+    """For each pool_cube model/variant: the smallest n from which it beats the one-thread loop at
+    every larger n measured; and the same for Python's Pool against Python's plain loop."""
+    lines = []
+    sizes = bench.mode["pool_sizes"]
+    for model in MODELS:
+        for variant in bench.variants.get((model, "pool_cube"), []):
+            wins = []
+            for n in sizes:
+                m = bench.find("suite", "pool_cube", variant, workers=CORES, n=n, model=model, role="sweep")
+                loop = bench.find("ref", "loop", "cube", n=n)
+                if m and loop:
+                    wins.append((n, m.median / loop.median))
+            lines.append((f"{model} {variant}", wins, from_which(wins)))
+    wins = []
+    for n in bench.mode["py_pool_sizes"]:
+        pool = bench.find("python", "pool_cube", "map", n=n)
+        loop = bench.find("python", "pool_cube", "loop", n=n)
+        if pool and loop:
+            wins.append((n, pool.median / loop.median))
+    lines.append(("python Pool.map vs python loop", wins, from_which(wins)))
+    wins = []
+    for n in bench.mode["py_pool_sizes"]:
+        pool = bench.find("python", "pool_cube", "map-start", n=n)
+        loop = bench.find("python", "pool_cube", "loop", n=n)
+        if pool and loop:
+            wins.append((n, pool.median / loop.median))
+    lines.append(("python Pool() + map vs python loop", wins, from_which(wins)))
+    return lines
+
+
+def from_which(wins):
+    first = None
+    for n, ratio in reversed(wins):
+        if ratio > 1:
+            first = n
+        else:
+            break
+    return first
+
+
+def write_markdown(bench, path, info, date, plots):
+    out = []
+    w = out.append
+    w(f"# Benchmark results: {date}, {info['host']} ({bench.mode_name} run)\n")
+    w(f"Machine: {info['cpu_model']}, {info['cores']} cores, {info['mem_gib']} GiB, Linux {info['kernel']}; "
+      f"{info['cc']}; {info['mpi']}; {info['python']}.  ")
+    w(f"Load average (1 min) before / after: {bench.load_before[0]:.2f} / {bench.load_after[0]:.2f}. "
+      f"Wall time of the whole bench: {bench.wall_s:.0f} s. "
+      f"Each figure: median of {bench.mode['reps']} runs (Python: {bench.mode['py_reps']}) after "
+      f"{bench.mode['warmups']} warm-up run, spread as min..max and interquartile range (IQR) in % of "
+      "the median, from the programs' own `elapsed_s` (the parallel part only).\n")
+    if bench.failures:
+        w("**Failures:**\n")
+        for f in bench.failures:
+            w(f"- {f}")
+        w("")
+
+    w("## Targets\n")
+    w("| target | measured | ratio | goal | met |")
+    w("|---|---|---|---|---|")
+    for row in targets(bench):
+        w("| " + " | ".join(row) + " |")
+    w("")
+
+    w(f"## Every concept x model x variant ({CORES} workers)\n")
+    w("ratio: the figure over its ceiling (1 = as fast as the raw mechanism; costs are inverted, so "
+      "above 1 is always better). x Python: how many times faster than the notebook's Python.\n")
+    w("| concept | model | variant | w | n | unit | median | min..max (IQR) | ceiling | ratio | Python | x Python |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    main = [m for m in bench.measurements if m.kind == "suite" and
+            (m.role == "main" or (m.role == "sweep" and m.n == max(bench.mode["pool_sizes"])))]
+    for m in main:
+        w(f"| {m.concept} | {m.model} | {m.variant} | {m.workers} | {m.n} | {m.unit} | {fmt(m.median)} | "
+          f"{spread_pct(m)} | {m.ceiling_name or '-'} {fmt(m.ceiling) if m.ceiling_name else ''} | "
+          f"{fmt(m.ceiling_ratio)} | {m.python_name or '-'} {fmt(m.python) if m.python_name else ''} | "
+          f"{fmt(m.python_ratio)} |")
+    w("")
+
+    w("## pool_cube: elements/s against n\n")
+    series = pool_series(bench)
+    w("| n | " + " | ".join(name for name, _, _ in series) + " |")
+    w("|---" * (len(series) + 1) + "|")
+    all_n = sorted({n for _, _, points in series for n in points})
+    for n in all_n:
+        w(f"| {n:.0e} | " + " | ".join(fmt(points.get(n, float('nan'))) for _, _, points in series) + " |")
+    w("")
+    w("From which n does each beat the plain one-thread loop (and keep beating it at every larger n measured)?\n")
+    for name, wins, first in crossovers(bench):
+        shown = ", ".join(f"{n:.0e}: {r:.2f}x" for n, r in wins)
+        w(f"- {name}: {'from n = ' + format(first, '.0e') if first else 'never in this range'} ({shown})")
+    w("")
+
+    w(f"## pool_cube: speedup against workers (n = {bench.mode['scale_n']:.0e})\n")
+    w("Speedup = elements/s with W workers over elements/s with 1 worker of the same program.\n")
+    sp = speedup_series(bench)
+    workers = bench.mode["scale_workers"]
+    w("| program | " + " | ".join(f"W={x}" for x in workers) + " |")
+    w("|---" * (len(workers) + 1) + "|")
+    for name, points in sp:
+        w(f"| {name} | " + " | ".join(fmt(points.get(x, float('nan'))) for x in workers) + " |")
+    w("")
+
+    w("## Ceilings (bench/ref) and the notebook's Python (bench/python)\n")
+    w("| program | variant | w | n | unit | median | min..max (IQR) |")
+    w("|---|---|---|---|---|---|---|")
+    for m in bench.measurements:
+        if m.kind in ("ref", "python"):
+            w(f"| {m.model}/{m.concept} | {m.variant} | {m.workers} | {m.n} | {m.unit} | {fmt(m.median)} | "
+              f"{spread_pct(m)} |")
+    w("")
+
+    whole = [m for m in bench.measurements if m.kind == "whole"]
+    if whole:
+        w(f"## Whole commands (hyperfine, start-up included, {CORES} workers): the pool cell at n = 10, and spawn\n")
+        w("| command | median s | min..max |")
+        w("|---|---|---|")
+        for m in whole:
+            lo, hi, _, _ = m.spread
+            w(f"| {m.variant} | {fmt(m.median)} | {fmt(lo)}..{fmt(hi)} |")
+        w("")
+
+    if plots:
+        w("## Plots\n")
+        for title, file in plots:
+            w(f"![{title}]({file.name})\n")
+    if bench.skipped or bench.notes:
+        w("## Skipped and noted\n")
+        for s in bench.skipped:
+            w(f"- skipped: {s}")
+        for s in bench.notes:
+            w(f"- note: {s}")
+        w("")
+    path.write_text("\n".join(out))
+
+
+def pool_series(bench):
+    """(name, style, {n: elements/s}) for the n sweep: suite programs, ceilings, Python."""
+    series = []
+    for model in MODELS:
+        for variant in bench.variants.get((model, "pool_cube"), []):
+            pts = {m.n: m.median for m in bench.measurements if m.kind == "suite" and m.concept == "pool_cube"
+                   and m.model == model and m.variant == variant and m.role == "sweep"}
+            if pts:
+                series.append((f"{model} {variant}", "suite", pts))
+    for concept, variant, workers, name in (("loop", "cube", 1, "one-thread loop"),
+                                            ("store", "fresh", CORES, f"store fresh x{CORES}"),
+                                            ("store", "prefault", CORES, f"store prefault x{CORES}"),
+                                            ("scatter_gather", "prefault", CORES, f"MPI scatter+gather x{CORES}")):
+        pts = {m.n: m.median for m in bench.measurements if m.kind == "ref" and m.concept == concept
+               and m.variant == variant and m.workers == workers and m.n in bench.mode["pool_sizes"]}
+        if pts:
+            series.append((name, "ceiling", pts))
+    for variant, name in (("map", "python Pool.map"), ("map-start", "python Pool()+map"), ("loop", "python loop")):
+        pts = {m.n: m.median for m in bench.measurements if m.kind == "python" and m.concept == "pool_cube"
+               and m.variant == variant}
+        if pts:
+            series.append((name, "python", pts))
+    return series
+
+
+def speedup_series(bench):
+    out = []
+    n = bench.mode["scale_n"]
+    for model in MODELS:
+        for variant in bench.variants.get((model, "pool_cube"), []):
+            pts = {m.workers: m.median for m in bench.measurements if m.kind == "suite"
+                   and m.concept == "pool_cube" and m.model == model and m.variant == variant and m.n == n
+                   and m.role in ("scale", "sweep")}
+            if 1 in pts:
+                out.append((f"{model} {variant}", {w: v / pts[1] for w, v in pts.items()}))
+    for variant in ("fresh", "prefault"):
+        pts = {m.workers: m.median for m in bench.measurements if m.kind == "ref" and m.concept == "store"
+               and m.variant == variant and m.n == n}
+        if 1 in pts:
+            out.append((f"store {variant} (ceiling)", {w: v / pts[1] for w, v in pts.items()}))
+    return out
+
+
+# ---------------------------------------------------------------- plots
+
+def write_table(path, header, rows):
+    with open(path, "w") as f:
+        f.write("\t".join(f'"{h}"' for h in header) + "\n")
+        for row in rows:
+            f.write("\t".join(r if isinstance(r, str) else ("?" if r != r else f"{r:.6g}") for r in row) + "\n")
+
+
+def gnuplot(script, out_png, variables):
+    args = ["gnuplot"]
+    for k, v in variables.items():
+        args += ["-e", f"{k}={v}" if isinstance(v, int) else f"{k}='{v}'"]
+    args.append(str(GNUPLOT_DIR / script))
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0 or not out_png.exists():
+        raise RunFailed(f"gnuplot {script}: {proc.stderr.strip()[-400:]}")
+
+
+def make_plots(bench, out_dir, stem, info):
+    if not shutil.which("gnuplot"):
+        bench.skip("gnuplot not found: plots left out (apt-get install gnuplot-nox)")
+        return []
+    plots = []
+    subtitle = f"{info['cpu_model']}, {info['cores']} cores, {info['host']}, {stem.split('-quick')[0]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        try:
+            # 1. pool_cube elements/s against n
+            series = pool_series(bench)
+            if series:
+                all_n = sorted({n for _, _, p in series for n in p})
+                for style in ("suite", "ceiling", "python"):
+                    chosen = [(name, p) for name, s, p in series if s == style]
+                    write_table(tmp / f"pool_{style}.dat", ["n"] + [name for name, _ in chosen] or ["none"],
+                                [[float(n)] + [p.get(n, float("nan")) for _, p in chosen] for n in all_n])
+                png = out_dir / f"{stem}-pool_cube_n.png"
+                counts = {f"n{style}": sum(1 for _, s, _ in series if s == style)
+                          for style in ("suite", "ceiling", "python")}
+                gnuplot("pool_cube_n.gp", png, {"datadir": tmp, "out": png, "subtitle": subtitle, **counts})
+                plots.append(("pool_cube elements/s against n", png))
+            # 2. speedup against workers
+            sp = speedup_series(bench)
+            if sp:
+                workers = bench.mode["scale_workers"]
+                write_table(tmp / "speedup.dat", ["workers"] + [name for name, _ in sp],
+                            [[float(x)] + [p.get(x, float("nan")) for _, p in sp] for x in workers])
+                png = out_dir / f"{stem}-pool_cube_speedup.png"
+                gnuplot("speedup.gp", png, {"datadir": tmp, "out": png, "subtitle": subtitle,
+                                            "cores": CORES, "scale_n": f"{bench.mode['scale_n']:.0e}",
+                                            "nsuite": sum(1 for name, _ in sp if "ceiling" not in name),
+                                            "nall": len(sp)})
+                plots.append(("pool_cube speedup against workers", png))
+            # 3. counter increments/s per variant, 4. spawn cost per mechanism
+            bars = {"counter": [], "spawn": []}
+            for m in bench.measurements:
+                if m.kind == "suite" and m.concept in bars and m.role == "main":
+                    bars[m.concept].append((f"{m.model} {m.variant}", m.median, 1))
+                elif m.kind == "ref" and m.concept == "increment":
+                    bars["counter"].append((f"raw {m.variant}", m.median, 2))
+                elif m.kind == "ref" and m.concept == "loop" and m.variant == "increment":
+                    bars["counter"].append(("1-thread loop", m.median, 2))
+                elif m.kind == "ref" and m.concept == "spawn":
+                    bars["spawn"].append((f"raw {m.variant}", m.median, 2))
+                elif m.kind == "python" and m.concept in bars:
+                    bars[m.concept].append((f"python {m.variant}", m.median, 3))
+            for concept, ylabel, scale, name in (("counter", "increments per second (log)", 1.0, "counter"),
+                                                 ("spawn", "start + join, microseconds per worker (log)", 1e6, "spawn")):
+                if not bars[concept]:
+                    continue
+                write_table(tmp / f"{name}.dat", ["label", "value", "group"],
+                            [[label, value * scale, float(group)] for label, value, group in bars[concept]])
+                png = out_dir / f"{stem}-{name}.png"
+                gnuplot("bars.gp", png, {"datafile": tmp / f"{name}.dat", "out": png, "ylabel": ylabel,
+                                         "title": ("counter: increments per second per variant" if concept == "counter"
+                                                   else "spawn: cost per worker per mechanism"),
+                                         "subtitle": subtitle})
+                plots.append((f"{concept} per variant", png))
+        except RunFailed as failure:
+            bench.fail(str(failure))
+    return plots
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    global MPIRUN
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the short run (make bench QUICK=1)")
+    parser.add_argument("--out", default="bench/results", help="folder for the CSV, Markdown and PNGs")
+    parser.add_argument("--mpirun", default=os.environ.get("MPIRUN", "mpirun"))
+    parser.add_argument("--only", default="", help="comma-separated concepts (ceilings are always measured)")
+    args = parser.parse_args()
+    MPIRUN = args.mpirun
+    out_dir = (ROOT / args.out) if not Path(args.out).is_absolute() else Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    only = {c for c in args.only.split(",") if c}
+
+    info = machine()
+    date = datetime.date.today().isoformat()
+    stem = f"{date}-{info['host']}" + ("-quick" if args.quick else "")
+    mode = "quick" if args.quick else "full"
+    print(f"bench: {mode} run on {info['cpu_model']} ({CORES} cores); load average {os.getloadavg()[0]:.2f}; "
+          f"results in {out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir}/{stem}.*",
+          flush=True)
+    bench = Bench(mode, out_dir, only)
+    bench.run()
+    plots = make_plots(bench, out_dir, stem, info)
+    write_csv(bench, out_dir / f"{stem}.csv", info, date)
+    write_markdown(bench, out_dir / f"{stem}.md", info, date, plots)
+    print(f"bench: {len(bench.measurements)} measurements, {len(bench.skipped)} skipped, "
+          f"{len(bench.failures)} failed, {bench.wall_s:.0f} s; load average {os.getloadavg()[0]:.2f}")
+    for what, detail, ratio, goal, met in targets(bench):
+        print(f"  target {met:>3}: {what}: {ratio} (goal {goal})")
+    for name in (f"{stem}.csv", f"{stem}.md", *(p.name for _, p in plots)):
+        print(f"  wrote {(out_dir / name).relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir / name}")
+    if bench.failures:
+        print(f"bench: {len(bench.failures)} failure(s):", file=sys.stderr)
+        for f in bench.failures:
+            print(f"  {f}", file=sys.stderr)
+        return 1
+    return 0
+
+
+MPIRUN = "mpirun"
+
+if __name__ == "__main__":
+    sys.exit(main())
