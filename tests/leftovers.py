@@ -43,6 +43,8 @@ def _in_use(paths):
                     continue
                 if target in paths:
                     used.add(target)
+                elif "/dev/mqueue" + target in paths:  # a queue descriptor reads "/name"
+                    used.add("/dev/mqueue" + target)
             with open(f"/proc/{pid}/maps") as maps:
                 for line in maps:
                     parts = line.split(None, 5)
