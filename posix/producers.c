@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "../common/harness.h"
+#include "../common/workers.h"
 
 static const program_info info = {
     .concept = "producers",
@@ -87,7 +88,7 @@ static void log_received(received_log *log, produced_item item)
     log->count++;
 }
 
-/* ---- forked producers: start, watch, stop ---- */
+/* ---- forked producers: watched while the consumer drains ---- */
 
 /* A producer that cannot go on says why and leaves; the parent sees the status. */
 static _Noreturn void producer_fails(int producer, const char *call)
@@ -97,103 +98,69 @@ static _Noreturn void producer_fails(int producer, const char *call)
     _exit(EXIT_SYSTEM);
 }
 
-/* Kills and reaps the producers still running (pid > 0): no child outlives a failed run. */
-static void stop_producers(pid_t *children, int count)
+/*
+ * Looks at the producers without reaping them (WNOWAIT: join_workers reaps them later).
+ * Returns true when one was killed or failed: what it did not send will never come.
+ * *ended counts those that have ended, cleanly or not.
+ */
+static bool a_producer_failed(const pid_t *children, int count, int *ended)
 {
-    for (int p = 0; p < count; p++)
-        if (children[p] > 0) kill(children[p], SIGKILL);
-    for (int p = 0; p < count; p++)
-        if (children[p] > 0) {
-            while (waitpid(children[p], NULL, 0) < 0 && errno == EINTR) {
-            }
-            children[p] = 0;
-        }
-}
-
-/* Judges one producer's wait status; false (with the reason on stderr) unless it exited 0. */
-static bool producer_exited_cleanly(int producer, pid_t pid, int status)
-{
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
-    if (WIFSIGNALED(status))
-        fprintf(stderr, "%s: producer %d (pid %ld) was killed by signal %d (%s)\n", program_name(),
-                producer, (long)pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
-    else
-        fprintf(stderr, "%s: producer %d (pid %ld) exited with status %d\n", program_name(),
-                producer, (long)pid, WEXITSTATUS(status));
+    *ended = 0;
+    for (int p = 0; p < count; p++) {
+        siginfo_t child = {.si_pid = 0};
+        if (waitid(P_PID, (id_t)children[p], &child, WEXITED | WNOHANG | WNOWAIT) != 0)
+            die_errno("waitid");
+        if (child.si_pid == 0) continue; /* still running */
+        (*ended)++;
+        if (child.si_code != CLD_EXITED || child.si_status != EXIT_PASS) return true;
+    }
     return false;
 }
 
-/*
- * Reaps producers: all of them (blocking), or only those already finished (WNOHANG).
- * Returns false if one died or failed; then the others are killed and reaped too.
- * *running counts the producers not yet reaped.
- */
-static bool reap_producers(pid_t *children, int count, bool block, int *running)
+/* The consumer checks on its producers this often, even while messages keep coming. */
+static bool time_to_check(double *last_check)
 {
-    bool clean = true;
-    for (int p = 0; p < count; p++) {
-        if (children[p] <= 0) continue;
-        int status;
-        pid_t got;
-        while ((got = waitpid(children[p], &status, block ? 0 : WNOHANG)) < 0 && errno == EINTR) {
-        }
-        if (got < 0) die_errno("waitpid");
-        if (got == 0) continue; /* still running */
-        if (!producer_exited_cleanly(p, children[p], status)) clean = false;
-        children[p] = 0;
-        (*running)--;
-    }
-    if (!clean) {
-        stop_producers(children, count);
-        *running = 0;
-    }
-    return clean;
+    double now = now_seconds();
+    if (now - *last_check < LIVENESS_CHECK_MS / 1000.0) return false;
+    *last_check = now;
+    return true;
 }
 
-typedef void (*producer_body)(int producer, long n, void *channel);
-
-/* Forks one process per producer, each running body and leaving with _exit(0). */
-static pid_t *fork_producers(int count, long n, producer_body body, void *channel, int close_fd)
+/* A producer died: say how far the consumer got; join_workers names the dead one, exit 3. */
+static _Noreturn void producer_died(pid_t *children, int count, const received_log *log)
 {
-    pid_t *children = checked_calloc((size_t)count, sizeof *children);
-    fflush(stdout); /* the children must not inherit unwritten output and print it again */
-    fflush(stderr);
-    for (int p = 0; p < count; p++) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            int saved = errno;
-            stop_producers(children, p);
-            die_code("fork", saved);
-        }
-        if (pid == 0) {
-            if (close_fd >= 0) close(close_fd); /* the child never reads */
-            body(p, n, channel);
-            _exit(EXIT_PASS);
-        }
-        children[p] = pid;
-    }
-    return children;
+    fprintf(stderr, "%s: %zu of %zu values received when a producer failed\n", program_name(),
+            log->count, log->capacity);
+    join_workers(children, count);
+    die_msg("a producer failed but none was found dead"); /* join_workers does not return here */
 }
 
 /* ---- pipe: one pipe, W writers, one reader ---- */
 
-static void pipe_producer(int producer, long n, void *channel)
+typedef struct {
+    int read_fd, write_fd;
+    long n;
+} pipe_channel;
+
+static void pipe_producer(void *shared, int producer)
 {
-    int write_fd = *(int *)channel;
-    for (long i = 1; i <= n; i++) {
+    const pipe_channel *channel = shared;
+    close(channel->read_fd); /* a producer never reads */
+    for (long i = 1; i <= channel->n; i++) {
         produced_item message = {producer, producer_value(producer, i)};
         ssize_t written;
-        while ((written = write(write_fd, &message, sizeof message)) < 0 && errno == EINTR) {
+        while ((written = write(channel->write_fd, &message, sizeof message)) < 0 && errno == EINTR) {
         }
         if (written != (ssize_t)sizeof message) producer_fails(producer, "write"); /* never partial */
     }
 }
 
-static bool consume_pipe(int producer_count, long n, received_log *log)
+static void consume_pipe(int producer_count, long n, received_log *log)
 {
     int fds[2];
     if (pipe(fds) != 0) die_errno("pipe");
-    pid_t *children = fork_producers(producer_count, n, pipe_producer, &fds[1], fds[0]);
+    pipe_channel channel = {.read_fd = fds[0], .write_fd = fds[1], .n = n};
+    pid_t *children = fork_workers(producer_count, pipe_producer, &channel);
     close(fds[1]); /* else our own write end would keep EOF from ever arriving */
 
     /* Read many messages per call; a read may end mid-message, so the tail is carried over. */
@@ -202,12 +169,14 @@ static bool consume_pipe(int producer_count, long n, received_log *log)
         char bytes[256 * sizeof(produced_item)];
     } buffer;
     size_t filled = 0;
+    double last_check = now_seconds();
+    int ended;
     for (;;) {
         ssize_t got = read(fds[0], buffer.bytes + filled, sizeof buffer.bytes - filled);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
             int saved = errno;
-            stop_producers(children, producer_count);
+            stop_workers(children, producer_count);
             die_code("read", saved);
         }
         if (got == 0) break; /* every producer has closed its end: finished, or dead */
@@ -216,13 +185,13 @@ static bool consume_pipe(int producer_count, long n, received_log *log)
         for (size_t k = 0; k < whole; k++) log_received(log, buffer.items[k]);
         filled -= whole * sizeof(produced_item);
         memmove(buffer.bytes, buffer.bytes + whole * sizeof(produced_item), filled);
+        /* The others keep the pipe busy after one has died: look, rather than wait for EOF. */
+        if (time_to_check(&last_check) && a_producer_failed(children, producer_count, &ended))
+            producer_died(children, producer_count, log);
     }
     close(fds[0]);
-    int running = producer_count;
-    bool clean = reap_producers(children, producer_count, true, &running);
-    free(children);
-    if (clean && filled != 0) die_msg("pipe ended inside a message (%zu stray bytes)", filled);
-    return clean;
+    join_workers(children, producer_count); /* exit 3 if one was killed or failed */
+    if (filled != 0) die_msg("pipe ended inside a message (%zu stray bytes)", filled);
 }
 
 /* ---- mqueue: one POSIX message queue, W senders, one receiver ---- */
@@ -230,6 +199,7 @@ static bool consume_pipe(int producer_count, long n, received_log *log)
 typedef struct {
     mqd_t queue;
     pid_t consumer;
+    long n;
 } mqueue_channel;
 
 /* An absolute CLOCK_REALTIME deadline ms from now, as mq_timed* want it. */
@@ -243,67 +213,70 @@ static struct timespec deadline_in(long ms)
     return when;
 }
 
-static void mqueue_producer(int producer, long n, void *channel)
+static void mqueue_producer(void *shared, int producer)
 {
-    const mqueue_channel *mq = channel;
-    for (long i = 1; i <= n; i++) {
+    const mqueue_channel *channel = shared;
+    for (long i = 1; i <= channel->n; i++) {
         produced_item message = {producer, producer_value(producer, i)};
         for (;;) {
             struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
-            if (mq_timedsend(mq->queue, (const char *)&message, sizeof message, 0, &deadline) == 0)
+            if (mq_timedsend(channel->queue, (const char *)&message, sizeof message, 0,
+                             &deadline) == 0)
                 break;
             if (errno == EINTR) continue;
             if (errno != ETIMEDOUT) producer_fails(producer, "mq_timedsend");
             /* The queue stayed full: if the consumer is gone, nobody will ever empty it. */
-            if (getppid() != mq->consumer) _exit(EXIT_SYSTEM);
+            if (getppid() != channel->consumer) _exit(EXIT_SYSTEM);
         }
     }
 }
 
-static bool consume_mqueue(int producer_count, long n, received_log *log)
+static void consume_mqueue(int producer_count, long n, received_log *log)
 {
     static unsigned queue_counter; /* with the pid: a name no other run uses */
     char name[64];
     snprintf(name, sizeof name, "/producers-%ld-%u", (long)getpid(), queue_counter++);
     struct mq_attr attributes = {.mq_maxmsg = MQUEUE_MESSAGES, .mq_msgsize = sizeof(produced_item)};
-    mqueue_channel mq = {.consumer = getpid()};
-    mq.queue = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attributes);
-    if (mq.queue == (mqd_t)-1) die_errno("mq_open");
+    mqueue_channel channel = {.consumer = getpid(), .n = n};
+    channel.queue = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attributes);
+    if (channel.queue == (mqd_t)-1) die_errno("mq_open");
     /* The name goes at once; the open descriptor (inherited by fork) keeps the queue alive. */
     if (mq_unlink(name) != 0) die_errno("mq_unlink");
 
-    pid_t *children = fork_producers(producer_count, n, mqueue_producer, &mq, -1);
-    size_t expected = (size_t)producer_count * (size_t)n;
-    int running = producer_count;
-    bool clean = true, producers_gone = false;
-    while (log->count < expected) {
+    pid_t *children = fork_workers(producer_count, mqueue_producer, &channel);
+    double last_check = now_seconds();
+    bool producers_gone = false;
+    int ended;
+    /* Unlike a pipe, a message queue gives no EOF when its senders are gone: look at them. */
+    while (log->count < log->capacity) {
         produced_item message;
         struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
-        ssize_t got = mq_timedreceive(mq.queue, (char *)&message, sizeof message, NULL, &deadline);
+        ssize_t got = mq_timedreceive(channel.queue, (char *)&message, sizeof message, NULL,
+                                      &deadline);
         if (got == (ssize_t)sizeof message) {
             log_received(log, message);
+            if (time_to_check(&last_check) && a_producer_failed(children, producer_count, &ended))
+                producer_died(children, producer_count, log);
             continue;
         }
         if (got >= 0) {
-            stop_producers(children, producer_count);
+            stop_workers(children, producer_count);
             die_msg("mq_timedreceive returned %zd bytes, expected %zu", got, sizeof message);
         }
         if (errno == EINTR) continue;
         if (errno != ETIMEDOUT) {
             int saved = errno;
-            stop_producers(children, producer_count);
+            stop_workers(children, producer_count);
             die_code("mq_timedreceive", saved);
         }
-        /* Nothing came for a while. Queue empty after every producer had exited: all is in. */
+        /* Nothing came for a while. Still empty after every producer had ended: all is in. */
         if (producers_gone) break;
-        clean = reap_producers(children, producer_count, false, &running);
-        if (!clean) break; /* one died: it will never send the rest */
-        producers_gone = running == 0;
+        if (a_producer_failed(children, producer_count, &ended))
+            producer_died(children, producer_count, log);
+        producers_gone = ended == producer_count;
     }
-    if (clean) clean = reap_producers(children, producer_count, true, &running);
-    if (mq_close(mq.queue) != 0) die_errno("mq_close");
-    free(children);
-    return clean;
+    join_workers(children, producer_count);
+    if (mq_close(channel.queue) != 0) die_errno("mq_close");
 }
 
 /* ---- thread: producer threads and a bounded FIFO ---- */
@@ -368,7 +341,7 @@ static void *thread_producer(void *arg)
     return NULL;
 }
 
-static bool consume_threads(int producer_count, long n, received_log *log)
+static void consume_threads(int producer_count, long n, received_log *log)
 {
     item_queue queue = {.head = 0, .count = 0, .producers_running = producer_count};
     CHECK_RC(pthread_mutex_init(&queue.lock, NULL), "pthread_mutex_init");
@@ -389,7 +362,6 @@ static bool consume_threads(int producer_count, long n, received_log *log)
     CHECK_RC(pthread_mutex_destroy(&queue.lock), "pthread_mutex_destroy");
     free(threads);
     free(args);
-    return true;
 }
 
 /* Sum of everything put: even producers put i*i, odd ones -i (mod 2^64, like the checksum). */
@@ -415,20 +387,13 @@ int main(int argc, char **argv)
     received_log log = {checked_malloc(expected, sizeof(produced_item)), 0, expected};
 
     double start = now_seconds();
-    bool producers_ok;
     if (opt.variant_index == 0)
-        producers_ok = consume_pipe(producer_count, n, &log);
+        consume_pipe(producer_count, n, &log);
     else if (opt.variant_index == 1)
-        producers_ok = consume_mqueue(producer_count, n, &log);
+        consume_mqueue(producer_count, n, &log);
     else
-        producers_ok = consume_threads(producer_count, n, &log);
+        consume_threads(producer_count, n, &log);
     double elapsed = now_seconds() - start;
-    if (!producers_ok) { /* a producer died: what it did not send is its fault, not the queue's */
-        fprintf(stderr, "%s: %zu of %zu values received before a producer failed\n",
-                program_name(), log.count, expected);
-        free(log.items);
-        return EXIT_SYSTEM;
-    }
 
     size_t stored = log.count < log.capacity ? log.count : log.capacity;
     uint64_t checksum = 0; /* unsigned: wraps mod 2^64 instead of overflowing for huge runs */

@@ -1,0 +1,252 @@
+"""queue and producers: what the generic matrix cannot say.
+
+  stress      10^6 items through every variant: nothing lost, nothing twice (the programs check
+              exactly-once themselves; the closed forms of concepts.py check them again)
+  order       the default producers run prints every producer's values, each in its own order
+  dead        a producer process or an MPI worker rank killed mid-run: the run ends with an
+              error (posix: exit 3 naming the worker) and never hangs; the consumer is stopped
+              while the kill lands, so the victim is certainly alive and mid-run
+  parent      the consumer itself killed with SIGKILL (no handler can run): its producers go too
+  leftovers   after every run here, failed ones included: no process of the run still alive,
+              no new /dev/shm or /dev/mqueue entry (tests/leftovers.py)
+"""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+import leftovers
+from concepts import CONCEPTS
+from suite import MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, parse_result, program
+
+STRESS_ITEMS = 1000000
+TIMEOUT = 300  # a 2-core machine shared with other test runs: generous, but a hang still fails
+
+POSIX_OMP = [(m, v) for m in ("posix", "omp") for v in CONCEPTS["queue"].variants[m]]
+PRODUCER_VARIANTS = [(m, v) for m in ("posix", "omp") for v in CONCEPTS["producers"].variants[m]]
+
+
+def built(model, concept):
+    if not (ROOT / model / f"{concept}.c").exists() or not program(model, concept).exists():
+        pytest.skip(f"{model}/{concept} is not built")
+    if model == "mpi" and not have_mpi():
+        pytest.skip("no mpirun")
+
+
+class Run:
+    """One program started with a tag in its environment, output in files (no pipe to fill)."""
+
+    def __init__(self, model, concept, args, np=2):
+        self.tag = uuid.uuid4().hex
+        self.cmd = [str(program(model, concept)), *map(str, args)]
+        env = dict(os.environ, **SANITIZER_ENV)
+        env[leftovers.TAG_VAR] = self.tag
+        env.pop("OMP_NUM_THREADS", None)
+        if model == "mpi":
+            self.cmd = [MPIRUN, "-np", str(np), *self.cmd]
+            env.update(MPI_ENV)
+        self.out, self.err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self.before = leftovers.ipc_entries()
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=self.err, env=env, start_new_session=True)
+
+    def finish(self, timeout=TIMEOUT):
+        try:
+            self.code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill_everything()
+            pytest.fail(f"hang: {' '.join(self.cmd)} still running after {timeout} s")
+        self.out.seek(0)
+        self.err.seek(0)
+        self.stdout = self.out.read().decode(errors="replace")
+        self.stderr = self.err.read().decode(errors="replace")
+        self.result = parse_result(self.stdout)
+        return self
+
+    def describe(self):
+        return (f"$ {' '.join(self.cmd)}\nexit {self.code}\n--- stdout (tail)\n{self.stdout[-1500:]}"
+                f"\n--- stderr\n{self.stderr[-1500:]}")
+
+    def processes(self, want=lambda pid: True):
+        return [pid for pid, _ in leftovers.tagged_processes(self.tag) if want(pid)]
+
+    def wait_for(self, count, want=lambda pid: True):
+        """At least count live processes of this run that want() accepts, or a failure."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            found = self.processes(want)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        self.kill_everything()
+        pytest.fail(f"{count} processes did not appear: {' '.join(self.cmd)}")
+
+    def kill_everything(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        leftovers.kill_all(leftovers.tagged_processes(self.tag))
+        self.proc.wait(timeout=10)
+
+    def assert_nothing_left(self):
+        procs, names = leftovers.left_behind(self.before, self.tag)
+        leftovers.kill_all(procs)
+        assert not procs, f"processes of the run still alive: {procs}"
+        assert not names, f"left behind: {names}"
+
+
+def run_to_end(model, concept, args, np=2):
+    r = Run(model, concept, args, np).finish()
+    r.assert_nothing_left()
+    return r
+
+
+def assert_passed(r, concept, n, workers, model):
+    assert r.code == 0, r.describe()
+    assert r.result.get("status") == "PASS", r.describe()
+    CONCEPTS[concept].verify(r.result, n, workers, model, r.result["variant"])
+
+
+# ---------------------------------------------------------------- stress: 10^6 items
+
+@pytest.mark.parametrize("model,variant", POSIX_OMP, ids=[f"{m}-{v}" for m, v in POSIX_OMP])
+def test_queue_stress(model, variant):
+    built(model, "queue")
+    r = run_to_end(model, "queue", ["-n", STRESS_ITEMS, "-w", 2, "--variant", variant, "--quiet"])
+    assert_passed(r, "queue", STRESS_ITEMS, 2, model)
+
+
+@pytest.mark.parametrize("np", [1, 2, 3])
+def test_queue_stress_mpi(np):
+    built("mpi", "queue")
+    r = run_to_end("mpi", "queue", ["-n", STRESS_ITEMS, "--quiet"], np=np)
+    assert_passed(r, "queue", STRESS_ITEMS, np, "mpi")
+
+
+@pytest.mark.parametrize("model,variant", PRODUCER_VARIANTS,
+                         ids=[f"{m}-{v}" for m, v in PRODUCER_VARIANTS])
+def test_producers_stress(model, variant):
+    """2 producers x 5*10^5 values: 10^6 items through one queue, far past any pipe's buffer."""
+    built(model, "producers")
+    n = STRESS_ITEMS // 2
+    r = run_to_end(model, "producers", ["-n", n, "-w", 2, "--variant", variant, "--quiet"])
+    assert_passed(r, "producers", n, 2, model)
+
+
+@pytest.mark.parametrize("np", [1, 2, 3])
+def test_producers_stress_mpi(np):
+    built("mpi", "producers")
+    producers = max(1, np - 1)
+    n = STRESS_ITEMS // producers
+    r = run_to_end("mpi", "producers", ["-n", n, "--quiet"], np=np)
+    assert_passed(r, "producers", n, np, "mpi")
+
+
+# ---------------------------------------------------------------- default output, every producer
+
+def assert_both_producers_in_order(lines, n):
+    """Producer 0 squares, producer 1 negates: the sign of a value names its producer."""
+    values = [int(line) for line in lines if line.lstrip("-").isdigit()]
+    assert [v for v in values if v > 0] == [i * i for i in range(1, n + 1)], values
+    assert [v for v in values if v < 0] == [-i for i in range(1, n + 1)], values
+
+
+@pytest.mark.parametrize("model,variant", PRODUCER_VARIANTS,
+                         ids=[f"{m}-{v}" for m, v in PRODUCER_VARIANTS])
+def test_producers_default_prints_both_producers_in_order(model, variant):
+    built(model, "producers")
+    r = run_to_end(model, "producers", ["--variant", variant])
+    assert r.code == 0, r.describe()
+    assert_both_producers_in_order(r.stdout.splitlines(), 5)
+
+
+def test_producers_mpi_three_ranks_prints_the_notebook_values():
+    built("mpi", "producers")
+    r = run_to_end("mpi", "producers", [], np=3)
+    assert r.code == 0, r.describe()
+    assert_both_producers_in_order(r.stdout.splitlines(), 5)
+
+
+# ---------------------------------------------------------------- a producer or worker killed
+
+def is_child_of(parent):
+    def want(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return int(stat.read().rsplit(")", 1)[1].split()[1]) == parent
+        except OSError:
+            return False
+    return want
+
+
+@pytest.mark.parametrize("variant", ["pipe", "mqueue"])
+def test_killed_producer_is_exit_3(variant):
+    """Consumer stopped, one producer killed, consumer resumed: exit 3 naming it, soon."""
+    built("posix", "producers")
+    r = Run("posix", "producers", ["-n", 50000000, "-w", 3, "--variant", variant, "--quiet"])
+    producers = r.wait_for(3, is_child_of(r.proc.pid))
+    os.kill(r.proc.pid, signal.SIGSTOP)  # the producers fill the queue and wait, alive
+    os.kill(producers[1], signal.SIGKILL)
+    os.kill(r.proc.pid, signal.SIGCONT)
+    r.finish(timeout=60)
+    assert r.code == 3, r.describe()
+    assert "killed by signal 9" in r.stderr, r.describe()
+    assert "status=PASS" not in r.stdout, r.describe()
+    r.assert_nothing_left()
+
+
+@pytest.mark.parametrize("variant", ["pipe", "mqueue"])
+def test_killed_consumer_takes_its_producers(variant):
+    """SIGKILL of the consumer: the producers blocked on the full queue must not stay forever."""
+    built("posix", "producers")
+    r = Run("posix", "producers", ["-n", 50000000, "-w", 3, "--variant", variant, "--quiet"])
+    r.wait_for(3, is_child_of(r.proc.pid))
+    os.kill(r.proc.pid, signal.SIGKILL)
+    r.finish(timeout=60)
+    assert r.code == -signal.SIGKILL, r.describe()
+    r.assert_nothing_left()
+
+
+def mpi_rank(rank):
+    def want(pid):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as env:
+                fields = env.read().split(b"\0")
+        except OSError:
+            return False
+        return any(f == f"{key}={rank}".encode() for f in fields
+                   for key in ("OMPI_COMM_WORLD_RANK", "PMI_RANK"))
+    return want
+
+
+@pytest.mark.parametrize("concept,args", [("queue", ["-n", 100000000]),
+                                          ("producers", ["-n", 50000000])])
+def test_killed_mpi_rank_ends_the_job(concept, args):
+    """A worker (queue) or producer (producers) rank killed: the job ends with an error. The exit
+    status is mpirun's (Open MPI: 128 + the signal), not the program's: rank 0 is killed too."""
+    built("mpi", concept)
+    r = Run("mpi", concept, [*args, "--quiet"], np=3)
+    victim = r.wait_for(1, mpi_rank(1))[0]
+    r.wait_for(3, lambda pid: any(mpi_rank(k)(pid) for k in range(3)))
+    time.sleep(0.5)  # past MPI_Init, into the work
+    os.kill(victim, signal.SIGKILL)
+    r.finish(timeout=60)
+    assert r.code != 0, r.describe()
+    assert "status=PASS" not in r.stdout, r.describe()
+    r.assert_nothing_left()
+
+
+# ---------------------------------------------------------------- failed runs leave nothing
+
+@pytest.mark.parametrize("model,concept,variant",
+                         [(m, c, v) for c in ("queue", "producers") for m in ("posix", "omp", "mpi")
+                          for v in CONCEPTS[c].variants[m]])
+def test_usage_error_leaves_nothing(model, concept, variant):
+    built(model, concept)
+    r = run_to_end(model, concept, ["--variant", variant, "-n", "12x"])
+    assert r.code == 2, r.describe()
