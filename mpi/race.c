@@ -17,7 +17,10 @@
  * Ranks share no memory, yet the race is the same as with threads: any state that several
  * workers read and write, wherever it lives, needs mutual exclusion. The ranks meet at a
  * barrier first, so they start the race together. Observe: with the default pause (100 ms),
- * -np W ranks doing 1 increment each end at 1, not W. What to look at instead: mpi/counter.
+ * -np W ranks doing 1 increment each end at 1, not W (Open MPI). An MPI library without
+ * asynchronous progress (MPICH by default) may serve a Get to rank 0 only when rank 0 itself
+ * calls MPI again, after its pause: then fewer updates are lost, and the program is exactly as
+ * wrong. What to look at instead: mpi/counter.
  *
  * Run:  mpirun -np 2 ./mpi/race
  *       mpirun -np 4 ./mpi/race -n 3 --delay-ms 10

@@ -12,7 +12,10 @@
  *               square_it(n), gather their sums to rank 0 over the intercommunicator, and
  *               MPI_Comm_disconnect is the join. This is MPI's Process(...).start().
  * Rank 0 checks every sum, so the work cannot be skipped. Observe the cost per worker: a spawned
- * child costs milliseconds (a new MPI process has to start and connect), far more than fork().
+ * child costs tens of milliseconds (a new MPI process has to start and connect), far more than
+ * fork(). Open MPI spawns as root when oversubscribed; Debian's MPICH 4.0.2 (ch4:ucx) refused
+ * MPI_Comm_spawn on our test machines, even in a ten-line program: then this exits 3 with
+ * MPICH's error.
  *
  * Run:  mpirun -np 4 ./mpi/spawn
  *       mpirun -np 2 ./mpi/spawn --variant comm-spawn -n 0     (2 children: create+join cost)
