@@ -12,16 +12,24 @@
  *   dynamic  manager/worker: rank 0 hands out chunks to whichever worker asks next and
  *            receives the cubes straight into place; a STOP message ends each worker.
  *            Balances uneven work; rank 0 only manages (with -np 1 it works alone).
+ *   hybrid   scatter's blocks, each cubed by an OpenMP thread team inside its rank: ranks
+ *            across machines, threads across the cores of one. Threads per rank come from
+ *            OMP_NUM_THREADS (under Slurm: --cpus-per-task); only the main thread calls MPI,
+ *            which is what MPI_THREAD_FUNNELED promises the library.
  * apply: rank 0 sends one number to the last rank and receives its cube.
  *
  * Run:  mpirun -np 4 ./mpi/pool_cube
  *       mpirun -np 2 ./mpi/pool_cube -n 100000000 --variant dynamic --quiet
+ *       OMP_NUM_THREADS=2 mpirun -np 2 -x OMP_NUM_THREADS ./mpi/pool_cube --variant hybrid
  * (as root or with more ranks than cores, see the README: "MPI on a small machine")
  */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "../common/mpi_harness.h"
 
@@ -31,6 +39,7 @@ static const program_info info = {
     .summary = "Pool.map(cube, range(n)) over MPI ranks, and apply as one call sent to a worker rank.",
     .variants = {{"scatter", "MPI_Scatterv blocks, every rank cubes, MPI_Gatherv"},
                  {"dynamic", "rank 0 hands out chunks on request (Send/Recv), STOP ends"},
+                 {"hybrid", "scatter, and each rank cubes its block with OpenMP threads"},
                  {NULL, NULL}},
     .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
     .default_n = 10,
@@ -38,6 +47,7 @@ static const program_info info = {
 };
 
 enum { TAG_READY = 1, TAG_WORK, TAG_RESULT, TAG_STOP, TAG_APPLY };
+enum { VARIANT_SCATTER, VARIANT_DYNAMIC, VARIANT_HYBRID };
 
 /* Largest chunk of the dynamic variant: 8 MiB of cubes per message. */
 enum { MAX_CHUNK = 1 << 20 };
@@ -49,8 +59,28 @@ static void cube_block(uint64_t *values, int count)
     for (int k = 0; k < count; k++) values[k] = cube_u64(values[k]);
 }
 
+/* hybrid: the rank's block shared out over its OpenMP threads; returns the team size.
+ * (Built without OpenMP, the rank works alone.) */
+static int cube_block_threaded(uint64_t *values, int count)
+{
+    int team_size = 1;
+#ifdef _OPENMP
+#pragma omp parallel default(none) shared(values, count, team_size)
+    {
+#pragma omp for schedule(static)
+        for (int k = 0; k < count; k++) values[k] = cube_u64(values[k]);
+#pragma omp single
+        team_size = omp_get_num_threads();
+    }
+#else
+    cube_block(values, count);
+#endif
+    return team_size;
+}
+
 /* ---- scatter: one block per rank, sizes differing by at most one ---- */
-static void map_scatter(uint64_t *out, int n)
+/* Returns the threads that cubed this rank's block (1 unless with_threads). */
+static int map_scatter(uint64_t *out, int n, bool with_threads)
 {
     int *counts = checked_malloc((size_t)world_size, sizeof *counts);
     int *displs = checked_malloc((size_t)world_size, sizeof *displs);
@@ -70,7 +100,11 @@ static void map_scatter(uint64_t *out, int n)
         MPI_CHECK(MPI_Scatterv(NULL, NULL, NULL, MPI_UINT64_T, block, my_count, MPI_UINT64_T,
                                ROOT_RANK, MPI_COMM_WORLD), "MPI_Scatterv");
 
-    cube_block(block, my_count);
+    int team_size = 1;
+    if (with_threads)
+        team_size = cube_block_threaded(block, my_count); /* MPI stays outside the team */
+    else
+        cube_block(block, my_count);
 
     if (world_rank == ROOT_RANK)
         MPI_CHECK(MPI_Gatherv(MPI_IN_PLACE, my_count, MPI_UINT64_T, out, counts, displs,
@@ -81,6 +115,7 @@ static void map_scatter(uint64_t *out, int n)
     if (block != out) free(block);
     free(counts);
     free(displs);
+    return team_size;
 }
 
 /* ---- dynamic: rank 0 manages, the other ranks ask for chunks until told to stop ---- */
@@ -163,7 +198,8 @@ static uint64_t apply_on_worker(uint64_t number)
 int main(int argc, char **argv)
 {
     options opt;
-    mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
+    /* FUNNELED for the hybrid variant's threads (MPI is called by the main thread only). */
+    mpi_start(&info, &argc, &argv, MPI_THREAD_FUNNELED, &opt, &world_rank, &world_size);
 
     int n = (int)opt.n;
     uint64_t apply_arg = (uint64_t)n, apply_result;
@@ -175,12 +211,19 @@ int main(int argc, char **argv)
 
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
     double start = MPI_Wtime();
-    if (opt.variant_index == 0)
-        map_scatter(out, n);
-    else
+    int team_size = 1;
+    if (opt.variant_index == VARIANT_DYNAMIC)
         map_dynamic(out, n);
+    else
+        team_size = map_scatter(out, n, opt.variant_index == VARIANT_HYBRID);
     apply_result = apply_on_worker(apply_arg);
     double elapsed = MPI_Wtime() - start;
+
+    /* How many threads each rank really ran (a rank started without OMP_NUM_THREADS differs). */
+    int *team_sizes = world_rank == ROOT_RANK ? checked_malloc((size_t)world_size, sizeof *team_sizes)
+                                              : NULL;
+    MPI_CHECK(MPI_Gather(&team_size, 1, MPI_INT, team_sizes, 1, MPI_INT, ROOT_RANK, MPI_COMM_WORLD),
+              "MPI_Gather");
 
     bool pass = true;
     if (world_rank == ROOT_RANK) {
@@ -191,8 +234,25 @@ int main(int argc, char **argv)
         printf("map of %d cubes: checksum %" PRIu64 " (expected %" PRIu64 "); apply(cube, %" PRIu64
                ") = %" PRIu64 "\n", n, checksum, cube_checksum_expected((uint64_t)n), apply_arg,
                apply_result);
-        print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64, checksum);
+        int threads = 0, fewest = team_sizes[0], most = team_sizes[0];
+        for (int r = 0; r < world_size; r++) {
+            threads += team_sizes[r];
+            fewest = team_sizes[r] < fewest ? team_sizes[r] : fewest;
+            most = team_sizes[r] > most ? team_sizes[r] : most;
+        }
+        char threads_key[64] = "";
+        if (opt.variant_index == VARIANT_HYBRID) {
+            if (fewest == most)
+                printf("%d ranks x %d OpenMP threads each: %d threads in all\n", world_size, most,
+                       threads);
+            else /* e.g. OMP_NUM_THREADS not passed on to some hosts */
+                printf("%d ranks x OpenMP threads: %d to %d per rank, %d threads in all\n",
+                       world_size, fewest, most, threads);
+            snprintf(threads_key, sizeof threads_key, " threads=%d", threads);
+        }
+        print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64 "%s", checksum, threads_key);
     }
+    free(team_sizes);
     free(out);
     return mpi_finish(pass);
 }

@@ -121,7 +121,7 @@ CONCEPTS = {c.name: c for c in [
             default_lines=("1", "4", "9", "16", "25")),
     Concept("pool_cube",
             {"posix": ["process", "thread"], "omp": ["static", "dynamic", "guided"],
-             "mpi": ["scatter", "dynamic"]},
+             "mpi": ["scatter", "dynamic", "hybrid"]},
             # 2642246 is the first i whose cube wraps past 2^64
             sizes=(0, 1, 2, 7, 10, 1001, 2642300), check=check_pool_cube,
             default_lines=("[0, 1, 8, 27, 64, 125, 216, 343, 512, 729]",)),
