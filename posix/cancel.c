@@ -36,11 +36,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "../common/harness.h"
+#include "../common/workers.h"
 
 static const program_info info = {
     .concept = "cancel",
@@ -94,36 +92,21 @@ static void *thread_worker(void *arg)
     return NULL;
 }
 
-/* In a child: die with the parent. The parent stops every child on its own paths; this
- * covers the one it cannot, being killed itself. */
-static void die_with_parent(pid_t parent)
-{
-#ifdef __linux__
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(EXIT_SYSTEM);
-#endif
-    if (getppid() != parent) _exit(EXIT_SYSTEM); /* the parent died before prctl took hold */
-}
+/* Where a process worker stores its work (each child has its own copy after fork): volatile,
+ * so the compiler must do the work. */
+static volatile uint64_t process_result;
 
-static _Noreturn void process_worker(int worker, pid_t parent)
+static void process_worker(void *shared, int worker)
 {
-    die_with_parent(parent);
-    volatile uint64_t result; /* the work is stored, so the compiler must do it */
+    (void)shared;
     uint64_t state = (uint64_t)worker + 1;
-    for (;;) result = state = work_batch(state); /* no exit: only a signal ends this */
-    (void)result;
+    for (;;) process_result = state = work_batch(state); /* no way out: only a signal ends it */
 }
 
-static void kill_and_reap(const pid_t *pids, int count)
-{
-    for (int w = 0; w < count; w++)
-        if (pids[w] > 0) kill(pids[w], SIGKILL);
-    for (int w = 0; w < count; w++)
-        if (pids[w] > 0) waitpid(pids[w], NULL, 0);
-}
-
-/* Reaps every child that has ended; returns how many are still alive. A child that ended
- * any other way than by our SIGTERM or SIGKILL is a failure: exit 3, naming it. */
-static int reap_ended(pid_t *pids, int workers, int *stopped, int *how)
+/* Reaps every child that has ended and returns how many are still alive. Before the stop
+ * (stopped == NULL) any end is a failure; after it, only death by our SIGTERM or SIGKILL
+ * counts as stopped. A failure stops the others and exits 3, naming the worker. */
+static int reap_ended(pid_t *pids, int workers, int *stopped, int *ended_by)
 {
     int alive = 0;
     for (int w = 0; w < workers; w++) {
@@ -136,22 +119,23 @@ static int reap_ended(pid_t *pids, int workers, int *stopped, int *how)
             continue;
         }
         pids[w] = 0;
-        if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)) {
-            how[w] = WTERMSIG(status);
+        int signal_number = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        if (stopped != NULL && (signal_number == SIGTERM || signal_number == SIGKILL)) {
+            ended_by[w] = signal_number;
             (*stopped)++;
             continue;
         }
-        kill_and_reap(pids, workers);
-        if (WIFEXITED(status))
-            die_msg("worker %d (pid %ld) exited with status %d before it was stopped", w, (long)pid,
-                    WEXITSTATUS(status));
-        die_msg("worker %d (pid %ld) died of signal %d (%s), not of the stop", w, (long)pid,
-                WTERMSIG(status), strsignal(WTERMSIG(status)));
+        stop_workers(pids, workers);
+        if (signal_number == 0)
+            die_msg("worker %d (pid %ld) exited with status %d before it was stopped", w,
+                    (long)pid, WEXITSTATUS(status));
+        die_msg("worker %d (pid %ld) was killed by signal %d (%s) before it was stopped", w,
+                (long)pid, signal_number, strsignal(signal_number));
     }
     return alive;
 }
 
-/* Sleeps until a child's death is announced (SIGCHLD) or until the deadline (now_seconds()). */
+/* Sleeps until a child's death is announced (SIGCHLD) or the deadline (now_seconds()) passes. */
 static void wait_for_sigchld(const sigset_t *sigchld, double deadline)
 {
     double left = deadline - now_seconds();
@@ -163,64 +147,52 @@ static void wait_for_sigchld(const sigset_t *sigchld, double deadline)
 }
 
 /* process: returns the stop latency; *stopped counts the children waitpid saw die of our signal. */
-static double run_processes(const options *opt, int *stopped)
+static double run_and_stop_processes(const options *opt, int *stopped)
 {
     int workers = opt->workers;
-    pid_t *pids = checked_calloc((size_t)workers, sizeof *pids);
-    int *how = checked_calloc((size_t)workers, sizeof *how);
-    pid_t parent = getpid();
+    int *ended_by = checked_calloc((size_t)workers, sizeof *ended_by);
 
-    /* SIGCHLD stays pending instead of being delivered, so sigtimedwait can sleep on it. */
-    sigset_t sigchld, old_mask;
+    /* SIGCHLD stays pending instead of being delivered, so sigtimedwait can sleep on it
+     * (the children inherit the mask, which changes nothing for them). */
+    sigset_t sigchld;
     sigemptyset(&sigchld);
     sigaddset(&sigchld, SIGCHLD);
-    CHECK_RC(pthread_sigmask(SIG_BLOCK, &sigchld, &old_mask), "pthread_sigmask");
+    CHECK_RC(pthread_sigmask(SIG_BLOCK, &sigchld, NULL), "pthread_sigmask");
+    pid_t *pids = fork_workers(workers, process_worker, NULL);
 
-    fflush(stdout); /* or each child would inherit, and later print, the unflushed lines */
-    for (int w = 0; w < workers; w++) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            int fork_errno = errno;
-            kill_and_reap(pids, w);
-            errno = fork_errno;
-            die_errno("fork");
-        }
-        if (pid == 0) {
-            pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-            process_worker(w, parent);
-        }
-        pids[w] = pid;
+    /* The run: sleep n ms, but wake for any child that dies early (an error). */
+    double stop_at = now_seconds() + (double)opt->n / 1000.0;
+    while (now_seconds() < stop_at) {
+        wait_for_sigchld(&sigchld, stop_at);
+        reap_ended(pids, workers, NULL, ended_by);
     }
 
-    sleep_ms(opt->n);
-
-    double stop_at = now_seconds();
+    stop_at = now_seconds();
     for (int w = 0; w < workers; w++)
-        if (kill(pids[w], SIGTERM) != 0) die_errno("kill"); /* a dead, unreaped child is still there */
-    int alive = workers;
+        if (kill(pids[w], SIGTERM) != 0) die_errno("kill"); /* each is alive or a zombie */
     double grace_end = stop_at + GRACE_MS / 1000.0;
-    while ((alive = reap_ended(pids, workers, stopped, how)) > 0 &&
-           now_seconds() < grace_end)
+    int alive;
+    while ((alive = reap_ended(pids, workers, stopped, ended_by)) > 0 && now_seconds() < grace_end)
         wait_for_sigchld(&sigchld, grace_end);
     if (alive > 0) { /* SIGTERM can be caught or ignored; SIGKILL cannot */
         for (int w = 0; w < workers; w++)
             if (pids[w] > 0 && kill(pids[w], SIGKILL) != 0) die_errno("kill");
-        while ((alive = reap_ended(pids, workers, stopped, how)) > 0)
+        while (reap_ended(pids, workers, stopped, ended_by) > 0)
             wait_for_sigchld(&sigchld, now_seconds() + 1.0);
     }
     double latency = now_seconds() - stop_at;
+    CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &sigchld, NULL), "pthread_sigmask");
 
-    CHECK_RC(pthread_sigmask(SIG_SETMASK, &old_mask, NULL), "pthread_sigmask");
     for (int w = 0; w < workers; w++)
         say(opt, "worker %d: ended by %s, confirmed by waitpid\n", w,
-            how[w] == SIGKILL ? "SIGKILL after the grace period" : "SIGTERM");
-    free(how);
+            ended_by[w] == SIGKILL ? "SIGKILL after the grace period" : "SIGTERM");
+    free(ended_by);
     free(pids);
     return latency;
 }
 
 /* thread: returns the stop latency; *stopped counts the threads pthread_join saw cancelled. */
-static double run_threads(const options *opt, int *stopped)
+static double run_and_stop_threads(const options *opt, int *stopped)
 {
     int workers = opt->workers;
     pthread_t *threads = checked_malloc((size_t)workers, sizeof *threads);
@@ -257,8 +229,8 @@ int main(int argc, char **argv)
         opt.variant_index == VARIANT_PROCESS ? "processes" : "threads", opt.n);
     int stopped = 0;
     double start = now_seconds();
-    double latency = opt.variant_index == VARIANT_PROCESS ? run_processes(&opt, &stopped)
-                                                          : run_threads(&opt, &stopped);
+    double latency = opt.variant_index == VARIANT_PROCESS ? run_and_stop_processes(&opt, &stopped)
+                                                          : run_and_stop_threads(&opt, &stopped);
     double elapsed = now_seconds() - start;
 
     bool pass = verify_count("workers confirmed stopped", opt.workers, stopped);

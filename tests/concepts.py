@@ -113,7 +113,9 @@ CONCEPTS = {c.name: c for c in [
             sizes=(0, 1, 3, 100000), check=check_shared_array, check_takes=("variant",),
             default_lines=("array at the beginning is [0.0, 100.0, 200.0]",
                            "array at the end is [2.0, 102.0, 202.0]"),
-            default_workers=2),
+            # mpi shm at -np 5, n=10^5: 5*10^5 window lock/unlock pairs; seconds on a loaded
+            # 2-core machine where ranks yield while they wait
+            default_workers=2, timeout=180),
     Concept("producers",
             {"posix": ["pipe", "mqueue", "thread"], "omp": ["locked"], "mpi": ["send"]},
             sizes=(0, 1, 19), check=check_producers, check_takes=("model",), default_workers=2,

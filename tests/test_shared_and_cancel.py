@@ -1,0 +1,157 @@
+"""What the generic matrix cannot say about shared_array and cancel.
+
+cancel        every variant stops every worker for W 1..7 (MPI: -np 1..7) and -n 0, 10, 200, and
+              leaves no process behind: each run's environment carries a fresh tag
+              (tests/leftovers.py), and after the run no live process may carry it, nor may this
+              test process have gained a child. A first test proves the scan sees the workers.
+              The omp cancel variant turns OMP_CANCELLATION on by re-running itself, and says so.
+shared_array  --delay-ms D pauses inside each locked step: a locked variant's run takes at least
+              W * n * D ms (the lock makes the workers take turns), every variant at least n * D;
+              the array printed at the end is 100*i + W; `private` leaves the parent's array as it
+              was (its children check their own copies and would exit 1 otherwise).
+"""
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import leftovers
+from concepts import CONCEPTS
+from suite import ROOT, SANITIZER_ENV, have_mpi, program, run
+
+CANCEL_VARIANTS = [(model, variant) for model, variants in CONCEPTS["cancel"].variants.items()
+                   for variant in variants]
+SHARED_VARIANTS = [(model, variant) for model, variants in CONCEPTS["shared_array"].variants.items()
+                   for variant in variants]
+# Variants whose pause sits inside a lock all workers share, so the pauses add up.
+LOCKED = {("posix", "process"), ("posix", "thread"), ("omp", "critical"), ("mpi", "shm")}
+
+
+def need(model, concept):
+    if not (ROOT / model / f"{concept}.c").exists():
+        pytest.skip(f"{model}/{concept}.c is not in the suite")
+    if model == "mpi" and not have_mpi():
+        pytest.skip("no mpirun")
+
+
+def my_children():
+    """Live children of this test process (all its threads)."""
+    kids = set()
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as f:
+                kids.update(int(k) for k in f.read().split())
+        except OSError:
+            pass
+    return kids
+
+
+def workers_args(model, workers):
+    return [] if model == "mpi" else ["-w", workers]
+
+
+# ---------------------------------------------------------------- cancel
+
+def test_the_leftover_scan_sees_running_workers():
+    """Guards the tests below: while a cancel run is going, its workers carry the tag."""
+    need("posix", "cancel")
+    tag = uuid.uuid4().hex
+    env = dict(os.environ, **SANITIZER_ENV, **{leftovers.TAG_VAR: tag})
+    proc = subprocess.Popen([str(program("posix", "cancel")), "-n", "3000", "-w", "3", "--quiet"],
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        seen, deadline = [], time.monotonic() + 10
+        while len(seen) < 4 and time.monotonic() < deadline and proc.poll() is None:
+            seen = leftovers.tagged_processes(tag)
+            time.sleep(0.02)
+        assert len(seen) >= 4, f"expected the parent and 3 workers, the scan found {seen}"
+        assert proc.wait(timeout=30) == 0
+        procs, _ = leftovers.left_behind(set(), tag)
+        assert procs == []
+    finally:
+        proc.kill()
+        proc.wait()
+        leftovers.kill_all(leftovers.tagged_processes(tag))
+
+
+@pytest.mark.parametrize("millis", [0, 10, 200])
+@pytest.mark.parametrize("workers", range(1, 8))
+@pytest.mark.parametrize("model,variant", CANCEL_VARIANTS, ids=[f"{m}-{v}" for m, v in CANCEL_VARIANTS])
+def test_cancel_stops_every_worker_and_leaves_nothing(model, variant, workers, millis):
+    need(model, "cancel")
+    tag = uuid.uuid4().hex
+    children_before = my_children()
+    assert leftovers.tagged_processes(tag) == []
+    r = run(model, "cancel", ["-n", millis, "--variant", variant, "--quiet",
+                              *workers_args(model, workers)],
+            np=workers, timeout=60, env={leftovers.TAG_VAR: tag})
+    procs, _ = leftovers.left_behind(set(), tag)  # waits a moment for stragglers to go
+    leftovers.kill_all(procs)
+    assert procs == [], f"left running: {procs}\n" + r.describe()
+    assert my_children() <= children_before, "this test process gained a child\n" + r.describe()
+
+    assert r.returncode == 0, r.describe()
+    res = r.result
+    assert res.get("status") == "PASS", r.describe()
+    assert (int(res["workers"]), int(res["n"])) == (workers, millis)
+    assert int(res["stopped"]) == workers
+    latency, elapsed = float(res["stop_latency_s"]), float(res["elapsed_s"])
+    assert 0.0 <= latency <= elapsed + 1e-6, r.describe()
+    assert elapsed >= millis / 1000 - 1e-6, "the workers must run -n ms before the stop\n" + r.describe()
+
+
+def test_omp_cancel_turns_cancellation_on_and_says_so():
+    need("omp", "cancel")
+    off = run("omp", "cancel", ["-n", "1"], env={"OMP_CANCELLATION": None})
+    assert off.returncode == 0, off.describe()
+    assert "running again with OMP_CANCELLATION=true" in off.stdout
+    assert off.stdout.count("starting ") == 1, "the first start printed nothing else\n" + off.describe()
+    quiet = run("omp", "cancel", ["-n", "1", "--quiet"], env={"OMP_CANCELLATION": None})
+    assert quiet.returncode == 0 and "OMP_CANCELLATION" not in quiet.stdout, quiet.describe()
+    on = run("omp", "cancel", ["-n", "1"], env={"OMP_CANCELLATION": "true"})
+    assert on.returncode == 0 and "OMP_CANCELLATION" not in on.stdout, on.describe()
+    flag = run("omp", "cancel", ["-n", "1", "--variant", "flag"], env={"OMP_CANCELLATION": None})
+    assert flag.returncode == 0 and "OMP_CANCELLATION" not in flag.stdout, flag.describe()
+
+
+# ---------------------------------------------------------------- shared_array
+
+def python_list(values):
+    return "[" + ", ".join(f"{v:.1f}" for v in values) + "]"
+
+
+@pytest.mark.parametrize("model,variant", SHARED_VARIANTS, ids=[f"{m}-{v}" for m, v in SHARED_VARIANTS])
+def test_shared_array_delay_pauses_inside_the_step(model, variant):
+    need(model, "shared_array")
+    n, workers, delay_ms = 3, 3, 20
+    r = run(model, "shared_array", ["-n", n, "--variant", variant, "--delay-ms", delay_ms,
+                                    *workers_args(model, workers)], np=workers, timeout=120)
+    assert r.returncode == 0, r.describe()
+    res = r.result
+    assert res.get("status") == "PASS", r.describe()
+    CONCEPTS["shared_array"].verify(res, n, workers, model, variant)
+    added = 0 if variant == "private" else workers
+    assert f"array at the end is {python_list(100 * i + added for i in range(n))}" in r.lines, \
+        r.describe()
+    # Lower bounds only (sleeps never end early); 0.9 allows the timer start of MPI programs,
+    # which rank 0 takes just after the barrier that releases the other ranks too.
+    pauses = n * delay_ms / 1000 * (workers if (model, variant) in LOCKED else 1)
+    assert float(res["elapsed_s"]) >= 0.9 * pauses, r.describe()
+
+
+@pytest.mark.parametrize("n,workers", [(3, 2), (3, 7), (100000, 4)])
+def test_private_leaves_the_parents_array_unchanged(n, workers):
+    need("posix", "shared_array")
+    r = run("posix", "shared_array", ["--variant", "private", "-n", n, "-w", workers])
+    assert r.returncode == 0, r.describe()
+    base = 100 * n * (n - 1) // 2
+    assert float(r.result["expected"]) == float(r.result["checksum"]) == base
+    if n == 3:
+        assert "array at the beginning is [0.0, 100.0, 200.0]" in r.lines
+        assert "array at the end is [0.0, 100.0, 200.0]" in r.lines, r.describe()
+    # the same run with shared memory does see every worker's additions
+    shared = run("posix", "shared_array", ["--variant", "process", "-n", n, "-w", workers, "--quiet"])
+    assert float(shared.result["checksum"]) == base + workers * n, shared.describe()
