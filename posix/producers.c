@@ -27,6 +27,8 @@
  *           the main thread is the consumer.
  * Observe: the values of one producer arrive in the order it put them; how the producers
  * interleave changes from run to run.
+ * A forked producer that dies is noticed within LIVENESS_CHECK_MS (waitid with WNOWAIT looks
+ * without reaping) and reported, exit 3: its missing values would otherwise be waited for.
  *
  * Run:  ./posix/producers
  *       ./posix/producers -n 1000000 -w 2 --variant mqueue --quiet
@@ -64,8 +66,21 @@ static const program_info info = {
     .default_workers = 2,
 };
 
-/* One message is one produced_item; the pipe writes it atomically only up to PIPE_BUF. */
-_Static_assert(sizeof(produced_item) <= PIPE_BUF, "a message must fit in one atomic pipe write");
+/* One message as it travels: two longs, so no padding bytes (uninitialised stack garbage)
+ * are handed to the kernel and the consumer. */
+typedef struct {
+    long producer, value;
+} message;
+
+static message message_of(int producer, long i)
+{
+    return (message){producer, producer_value(producer, i)};
+}
+
+static produced_item item_of(message m) { return (produced_item){(int)m.producer, m.value}; }
+
+/* The pipe writes a message atomically only up to PIPE_BUF bytes. */
+_Static_assert(sizeof(message) <= PIPE_BUF, "a message must fit in one atomic pipe write");
 
 /* Message queue size: within the limits a normal user gets (/proc/sys/fs/mqueue/msg_max). */
 enum { MQUEUE_MESSAGES = 10 };
@@ -147,11 +162,11 @@ static void pipe_producer(void *shared, int producer)
     const pipe_channel *channel = shared;
     close(channel->read_fd); /* a producer never reads */
     for (long i = 1; i <= channel->n; i++) {
-        produced_item message = {producer, producer_value(producer, i)};
+        message sent = message_of(producer, i);
         ssize_t written;
-        while ((written = write(channel->write_fd, &message, sizeof message)) < 0 && errno == EINTR) {
+        while ((written = write(channel->write_fd, &sent, sizeof sent)) < 0 && errno == EINTR) {
         }
-        if (written != (ssize_t)sizeof message) producer_fails(producer, "write"); /* never partial */
+        if (written != (ssize_t)sizeof sent) producer_fails(producer, "write"); /* never partial */
     }
 }
 
@@ -165,8 +180,8 @@ static void consume_pipe(int producer_count, long n, received_log *log)
 
     /* Read many messages per call; a read may end mid-message, so the tail is carried over. */
     union {
-        produced_item items[256];
-        char bytes[256 * sizeof(produced_item)];
+        message items[256];
+        char bytes[256 * sizeof(message)];
     } buffer;
     size_t filled = 0;
     double last_check = now_seconds();
@@ -181,10 +196,10 @@ static void consume_pipe(int producer_count, long n, received_log *log)
         }
         if (got == 0) break; /* every producer has closed its end: finished, or dead */
         filled += (size_t)got;
-        size_t whole = filled / sizeof(produced_item);
-        for (size_t k = 0; k < whole; k++) log_received(log, buffer.items[k]);
-        filled -= whole * sizeof(produced_item);
-        memmove(buffer.bytes, buffer.bytes + whole * sizeof(produced_item), filled);
+        size_t whole = filled / sizeof(message);
+        for (size_t k = 0; k < whole; k++) log_received(log, item_of(buffer.items[k]));
+        filled -= whole * sizeof(message);
+        memmove(buffer.bytes, buffer.bytes + whole * sizeof(message), filled);
         /* The others keep the pipe busy after one has died: look, rather than wait for EOF. */
         if (time_to_check(&last_check) && a_producer_failed(children, producer_count, &ended))
             producer_died(children, producer_count, log);
@@ -217,10 +232,10 @@ static void mqueue_producer(void *shared, int producer)
 {
     const mqueue_channel *channel = shared;
     for (long i = 1; i <= channel->n; i++) {
-        produced_item message = {producer, producer_value(producer, i)};
+        message sent = message_of(producer, i);
         for (;;) {
             struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
-            if (mq_timedsend(channel->queue, (const char *)&message, sizeof message, 0,
+            if (mq_timedsend(channel->queue, (const char *)&sent, sizeof sent, 0,
                              &deadline) == 0)
                 break;
             if (errno == EINTR) continue;
@@ -236,7 +251,7 @@ static void consume_mqueue(int producer_count, long n, received_log *log)
     static unsigned queue_counter; /* with the pid: a name no other run uses */
     char name[64];
     snprintf(name, sizeof name, "/producers-%ld-%u", (long)getpid(), queue_counter++);
-    struct mq_attr attributes = {.mq_maxmsg = MQUEUE_MESSAGES, .mq_msgsize = sizeof(produced_item)};
+    struct mq_attr attributes = {.mq_maxmsg = MQUEUE_MESSAGES, .mq_msgsize = sizeof(message)};
     mqueue_channel channel = {.consumer = getpid(), .n = n};
     channel.queue = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attributes);
     if (channel.queue == (mqd_t)-1) die_errno("mq_open");
@@ -249,19 +264,19 @@ static void consume_mqueue(int producer_count, long n, received_log *log)
     int ended;
     /* Unlike a pipe, a message queue gives no EOF when its senders are gone: look at them. */
     while (log->count < log->capacity) {
-        produced_item message;
+        message received;
         struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
-        ssize_t got = mq_timedreceive(channel.queue, (char *)&message, sizeof message, NULL,
+        ssize_t got = mq_timedreceive(channel.queue, (char *)&received, sizeof received, NULL,
                                       &deadline);
-        if (got == (ssize_t)sizeof message) {
-            log_received(log, message);
+        if (got == (ssize_t)sizeof received) {
+            log_received(log, item_of(received));
             if (time_to_check(&last_check) && a_producer_failed(children, producer_count, &ended))
                 producer_died(children, producer_count, log);
             continue;
         }
         if (got >= 0) {
             stop_workers(children, producer_count);
-            die_msg("mq_timedreceive returned %zd bytes, expected %zu", got, sizeof message);
+            die_msg("mq_timedreceive returned %zd bytes, expected %zu", got, sizeof received);
         }
         if (errno == EINTR) continue;
         if (errno != ETIMEDOUT) {
