@@ -50,8 +50,9 @@ static const program_info info = {
 
 enum { VARIANT_ATOMIC, VARIANT_CRITICAL, VARIANT_REDUCTION };
 
-/* Elements per reduction block: a 32 KiB private copy per thread. */
-enum { BLOCK = 4096 };
+/* Elements per reduction block: a 256 KiB private copy per thread, well inside a thread's
+ * default stack, and few enough blocks that their barriers cost little. */
+enum { BLOCK = 32768 };
 
 static void add_atomic(double *values, size_t n, int workers, long delay_ms)
 {
