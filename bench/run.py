@@ -376,7 +376,7 @@ class Bench:
 
     # ---- measuring
     def measure(self, model, concept, variant, workers, n=None, start_n=None, role="main",
-                extra=(), n_cap=None, reps=None, target_s=None):
+                extra=(), n_cap=None, reps=None, target_s=None, warmups=None):
         """Warm-up (or calibration) runs, then reps timed runs; returns the Measurement or None."""
         prog = self.programs[(model, concept)]
         reps = reps or self.mode["reps"]
@@ -389,7 +389,7 @@ class Bench:
             if calibrated:
                 n = self.calibrate(prog, variant, start_n or 1000, workers, extra, target_s, cap)
             else:
-                for _ in range(self.mode["warmups"]):
+                for _ in range(self.mode["warmups"] if warmups is None else warmups):
                     run_once(prog, variant, n, workers, extra)
             for attempt in (1, 2):
                 m = None
@@ -448,11 +448,13 @@ class Bench:
         started = time.monotonic()
         self.load_before = os.getloadavg()
         self.discover()
-        self.measure_ceilings()
-        self.measure_pool_cube()
-        self.measure_concepts()
-        self.measure_python()
-        self.measure_whole_commands()
+        self.phase_s = {}
+        for phase in (self.measure_ceilings, self.measure_pool_cube, self.measure_concepts,
+                      self.measure_python, self.measure_whole_commands):
+            phase_start = time.monotonic()
+            phase()
+            self.phase_s[phase.__name__.replace("measure_", "")] = time.monotonic() - phase_start
+            print(f"   ({time.monotonic() - phase_start:.0f} s)", flush=True)
         self.attach_ceilings_and_python()
         self.load_after = os.getloadavg()
         self.wall_s = time.monotonic() - started
@@ -526,7 +528,9 @@ class Bench:
         if self.has("python", "pool_cube"):
             for variant in self.variants[("python", "pool_cube")]:
                 for n in self.mode["py_pool_sizes"]:
-                    self.measure("python", "pool_cube", variant, CORES, n=n, role="python", reps=reps)
+                    # a second-long Python run needs no warm-up: it is all interpreter work
+                    self.measure("python", "pool_cube", variant, CORES, n=n, role="python", reps=reps,
+                                 warmups=0 if n >= 10**6 else None)
         for concept in ("spawn", "counter", "queue", "producers"):
             if not self.has("python", concept):
                 continue
@@ -842,7 +846,8 @@ def write_markdown(bench, path, info, date, plots):
     w(f"Machine: {info['cpu_model']}, {info['cores']} cores, {info['mem_gib']} GiB, Linux {info['kernel']}; "
       f"{info['cc']}; {info['mpi']}; {info['python']}.  ")
     w(f"Load average (1 min) before / after: {bench.load_before[0]:.2f} / {bench.load_after[0]:.2f}. "
-      f"Wall time of the whole bench: {bench.wall_s:.0f} s. "
+      f"Wall time of the whole bench: {bench.wall_s:.0f} s ("
+      + ", ".join(f"{k} {v:.0f} s" for k, v in bench.phase_s.items()) + "). "
       f"Each figure: median of {bench.mode['reps']} runs (Python: {bench.mode['py_reps']}) after "
       f"{bench.mode['warmups']} warm-up run, spread as min..max and interquartile range (IQR) in % of "
       "the median, from the programs' own `elapsed_s` (the parallel part only).\n")
