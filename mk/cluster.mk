@@ -3,6 +3,7 @@
 #   make test-mpich       build mpi/ with MPICH (MPICH_MPICC) into build/mpich/ and run the MPI part
 #                         of the program matrix under MPICH's mpirun (hydra), at most 2 ranks
 #                         (MPICH busy-polls when ranks outnumber cores). Part of make test.
+#                         K=EXPR narrows it: make test-mpich K=pool_cube
 #   make test-slurm       tests/test_slurm.py: slurm/*.sbatch on a private single-node Slurm
 #   make test-two-hosts   tests/test_two_hosts.py: MPI over two network-namespace hosts
 #
@@ -25,7 +26,8 @@ MPICH_PROGS  := $(patsubst %.c,$(MPICH_DIR)%,$(wildcard mpi/*.c))
 #    calls, so with the default pause no update is lost (end value 2; the run still PASSes its own
 #    check, which the matrix runs). MPIR_CVAR_ASYNC_PROGRESS=1 adds a progress thread and brings
 #    the lost update back (see mpi/race.c).
-MPICH_PYTEST_ARGS := -k 'mpi- and not comm-spawn' \
+# K narrows the run (make test-mpich K=pool_cube); a -k in PYTEST_ARGS would replace this one.
+MPICH_PYTEST_ARGS = -k 'mpi- and not comm-spawn$(if $(K), and ($(K)))' \
     --deselect 'tests/test_programs.py::test_default_output[mpi-race]'
 
 .PHONY: test-mpich test-slurm test-two-hosts
@@ -38,6 +40,8 @@ test-mpich:
 	  if [ -n "$$CI" ]; then echo "test-mpich: CI is set, so this is a failure, not a skip"; exit 1; fi; \
 	  exit 0; fi
 	@$(MAKE) --no-print-directory MPICC=$(MPICH_MPICC) O=$(MPICH_DIR) $(MPICH_PROGS)
+	@# the binaries really use MPICH's library (not a stale Open MPI build in the same folder)
+	@for p in $(MPICH_PROGS); do ldd $$p | grep -q libmpich || { echo "test-mpich: $$p is not linked with MPICH"; exit 1; }; done
 	SUITE_BIN_DIR=$(MPICH_DIR) MPIRUN=$(MPICH_MPIRUN) SUITE_MAX_RANKS=2 \
 	  $(PYTEST) tests/test_programs.py $(MPICH_PYTEST_ARGS) $(PYTEST_ARGS)
 
