@@ -849,7 +849,7 @@ def write_markdown(bench, path, info, date, plots):
       f"Wall time of the whole bench: {bench.wall_s:.0f} s ("
       + ", ".join(f"{k} {v:.0f} s" for k, v in bench.phase_s.items()) + "). "
       f"Each figure: median of {bench.mode['reps']} runs (Python: {bench.mode['py_reps']}) after "
-      f"{bench.mode['warmups']} warm-up run, spread as min..max and interquartile range (IQR) in % of "
+      f"{bench.mode['warmups']} warm-up run (none for Python pool_cube at n >= 1e6), spread as min..max and interquartile range (IQR) in % of "
       "the median, from the programs' own `elapsed_s` (the parallel part only).\n")
     if bench.failures:
         w("**Failures:**\n")

@@ -17,6 +17,10 @@ set datafile missing "?"
 suite = datadir."/pool_suite.dat"
 ceiling = datadir."/pool_ceiling.dat"
 python = datadir."/pool_python.dat"
-plot for [c=2:nsuite+1] suite using 1:c with linespoints lw 2 pt 7 ps 0.8 lc c-1 title columnheader(c), \
-     for [c=2:nceiling+1] ceiling using 1:c with linespoints lw 2 dt c pt 1 lc rgb (c==2 ? "black" : "#707070") title columnheader(c), \
-     for [c=2:npython+1] python using 1:c with linespoints lw 2 dt 3 pt 6 lc rgb (c==2 ? "#c00000" : c==3 ? "#ff7f00" : "#a05050") title columnheader(c)
+# Colour-blind-safe colours for the programs; black and greys are kept for the ceilings.
+suite_colours = "#9400d3 #009e73 #56b4e9 #e69f00 #c8b400 #0072b2 #d55e00 #cc79a7 #8c564b #17becf"
+ceiling_colours = "#000000 #505050 #808080 #a8a8a8 #c0c0c0"
+python_colours = "#c00000 #ff7f00 #a05050 #ff4040"
+plot for [c=2:nsuite+1] suite using 1:c with linespoints lw 2 pt 7 ps 0.8 lc rgb word(suite_colours, c-1) title columnheader(c), \
+     for [c=2:nceiling+1] ceiling using 1:c with linespoints lw 3 dt c pt 1 ps 1.2 lc rgb word(ceiling_colours, c-1) title columnheader(c), \
+     for [c=2:npython+1] python using 1:c with linespoints lw 2 dt 3 pt 6 lc rgb word(python_colours, c-1) title columnheader(c)
