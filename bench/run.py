@@ -420,6 +420,7 @@ class Bench:
         last run, at the chosen n, is the warm-up."""
         n = min(n, cap)
         confirmed = False
+        previous = None  # (n, elapsed) of the last smaller n tried
         while True:
             result = run_once(prog, variant, n, workers, extra)
             elapsed = float(result["elapsed_s"])
@@ -427,11 +428,20 @@ class Bench:
                 return n
             if elapsed >= target_s / 2:
                 # One slow run on a busy machine must not fix a too small n: a second run agrees.
-                if confirmed:
-                    return n
-                confirmed = True
-                continue
+                if not confirmed:
+                    confirmed = True
+                    continue
+                # Long enough, but is it work or fixed cost (threads waking up on a busy machine)?
+                # Ten times the work must take clearly longer; if not, n is still too small.
+                if previous is None:
+                    bigger = min(cap, n * 10)
+                    grown = float(run_once(prog, variant, bigger, workers, extra)["elapsed_s"])
+                    if grown < 3 * elapsed:
+                        previous, n, confirmed = (bigger, grown), bigger, False
+                        continue
+                return n
             confirmed = False
+            previous = (n, elapsed)
             factor = min(100.0, max(2.0, target_s / max(elapsed, 1e-6)))
             n = min(cap, nice_number(n * factor))
 
@@ -842,7 +852,12 @@ def from_which(wins):
 def write_markdown(bench, path, info, date, plots):
     out = []
     w = out.append
+    starts = []  # (section name, index of its first line): docs/benchmarks.md takes them one by one
+
+    def begin(name):
+        starts.append((name, len(out)))
     w(f"# Benchmark results: {date}, {info['host']} ({bench.mode_name} run)\n")
+    begin("machine")
     w(f"Machine: {info['cpu_model']}, {info['cores']} cores, {info['mem_gib']} GiB, Linux {info['kernel']}; "
       f"{info['cc']}; {info['mpi']}; {info['python']}.  ")
     w(f"Load average (1 min) before / after: {bench.load_before[0]:.2f} / {bench.load_after[0]:.2f}. "
@@ -857,6 +872,7 @@ def write_markdown(bench, path, info, date, plots):
             w(f"- {f}")
         w("")
 
+    begin("targets")
     w("## Targets\n")
     w("| target | measured | ratio | goal | met |")
     w("|---|---|---|---|---|")
@@ -864,6 +880,7 @@ def write_markdown(bench, path, info, date, plots):
         w("| " + " | ".join(row) + " |")
     w("")
 
+    begin("main")
     w(f"## Every concept x model x variant ({CORES} workers)\n")
     w("ratio: the figure over its ceiling (1 = as fast as the raw mechanism; costs are inverted, so "
       "above 1 is always better). x Python: how many times faster than the notebook's Python.\n")
@@ -878,6 +895,7 @@ def write_markdown(bench, path, info, date, plots):
           f"{fmt(m.python_ratio)} |")
     w("")
 
+    begin("sweep")
     w("## pool_cube: elements/s against n\n")
     series = pool_series(bench)
     w("| n | " + " | ".join(name for name, _, _ in series) + " |")
@@ -892,6 +910,7 @@ def write_markdown(bench, path, info, date, plots):
         w(f"- {name}: {'from n = ' + format(first, '.0e') if first else 'never in this range'} ({shown})")
     w("")
 
+    begin("speedup")
     w(f"## pool_cube: speedup against workers (n = {bench.mode['scale_n']:.0e})\n")
     w("Speedup = elements/s with W workers over elements/s with 1 worker of the same program.\n")
     sp = speedup_series(bench)
@@ -902,6 +921,7 @@ def write_markdown(bench, path, info, date, plots):
         w(f"| {name} | " + " | ".join(fmt(points.get(x, float('nan'))) for x in workers) + " |")
     w("")
 
+    begin("references")
     w("## Ceilings (bench/ref) and the notebook's Python (bench/python)\n")
     w("| program | variant | w | n | unit | median | min..max (IQR) |")
     w("|---|---|---|---|---|---|---|")
@@ -911,6 +931,7 @@ def write_markdown(bench, path, info, date, plots):
               f"{spread_pct(m)} |")
     w("")
 
+    begin("whole")
     whole = [m for m in bench.measurements if m.kind == "whole"]
     if whole:
         w(f"## Whole commands (hyperfine, start-up included, {CORES} workers): the pool cell at n = 10, and spawn\n")
@@ -921,10 +942,12 @@ def write_markdown(bench, path, info, date, plots):
             w(f"| {m.variant} | {fmt(m.median)} | {fmt(lo)}..{fmt(hi)} |")
         w("")
 
+    begin("plots")
     if plots:
         w("## Plots\n")
         for title, file in plots:
             w(f"![{title}]({file.name})\n")
+    begin("skipped")
     if bench.skipped or bench.notes:
         w("## Skipped and noted\n")
         for s in bench.skipped:
@@ -933,6 +956,24 @@ def write_markdown(bench, path, info, date, plots):
             w(f"- note: {s}")
         w("")
     path.write_text("\n".join(out))
+    bounds = starts + [("", len(out))]
+    return {name: "\n".join(out[a:b]) for (name, a), (_, b) in zip(bounds, bounds[1:])}
+
+
+def update_doc(doc, sections, out_dir):
+    """Replaces each block between <!-- bench:NAME --> and <!-- /bench:NAME --> in doc with the
+    report's section NAME (its own heading dropped; image links made relative to the doc)."""
+    text = doc.read_text()
+    rel = os.path.relpath(out_dir, doc.parent)
+    for name, body in sections.items():
+        lines = body.strip("\n").splitlines()
+        if lines and lines[0].startswith("## "):
+            lines = lines[1:]
+        body = "\n".join(lines).strip("\n")
+        body = re.sub(r"!\[([^\]]*)\]\(([^)/]+\.png)\)", lambda m: f"![{m.group(1)}]({rel}/{m.group(2)})", body)
+        text = re.sub(rf"(<!-- bench:{name} -->).*?(<!-- /bench:{name} -->)",
+                      lambda m: m.group(1) + "\n" + body + "\n" + m.group(2), text, flags=re.S)
+    doc.write_text(text)
 
 
 def pool_series(bench):
@@ -1069,6 +1110,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="the short run (make bench QUICK=1)")
     parser.add_argument("--out", default="bench/results", help="folder for the CSV, Markdown and PNGs")
     parser.add_argument("--mpirun", default=os.environ.get("MPIRUN", "mpirun"))
+    parser.add_argument("--update-doc", default="",
+                        help="rewrite the <!-- bench:NAME --> sections of this Markdown file (docs/benchmarks.md)")
     parser.add_argument("--only", default="", help="comma-separated concepts (ceilings are always measured)")
     args = parser.parse_args()
     MPIRUN = args.mpirun
@@ -1087,7 +1130,10 @@ def main():
     bench.run()
     plots = make_plots(bench, out_dir, stem, info)
     write_csv(bench, out_dir / f"{stem}.csv", info, date)
-    write_markdown(bench, out_dir / f"{stem}.md", info, date, plots)
+    sections = write_markdown(bench, out_dir / f"{stem}.md", info, date, plots)
+    if args.update_doc:
+        update_doc(ROOT / args.update_doc, sections, out_dir)
+        print(f"  updated the generated sections of {args.update_doc}")
     print(f"bench: {len(bench.measurements)} measurements, {len(bench.skipped)} skipped, "
           f"{len(bench.failures)} failed, {bench.wall_s:.0f} s; load average {os.getloadavg()[0]:.2f}")
     for what, detail, ratio, goal, met in targets(bench):
