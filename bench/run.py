@@ -866,6 +866,14 @@ def write_markdown(bench, path, info, date, plots):
       f"Each figure: median of {bench.mode['reps']} runs (Python: {bench.mode['py_reps']}) after "
       f"{bench.mode['warmups']} warm-up run (none for Python pool_cube at n >= 1e6), spread as min..max and interquartile range (IQR) in % of "
       "the median, from the programs' own `elapsed_s` (the parallel part only).\n")
+    iqrs = sorted((100 * (m.spread[3] - m.spread[2]) / m.median, m) for m in bench.measurements
+                  if m.values and m.median and m.kind != "whole" and len(m.values) > 2)
+    if iqrs:
+        worst = iqrs[-1][1]
+        w(f"Noise: the IQR of a measurement is {iqrs[len(iqrs) // 2][0]:.0f}% of its median for the median "
+          f"measurement, {iqrs[int(len(iqrs) * 0.9)][0]:.0f}% at the 90th percentile, {iqrs[-1][0]:.0f}% at worst "
+          f"({worst.model}/{worst.concept} {worst.variant}, n={worst.n}); "
+          f"max/min within one configuration: median {statistics.median(max(m.values) / min(m.values) for _, m in iqrs if min(m.values) > 0):.2f}x.\n")
     if bench.failures:
         w("**Failures:**\n")
         for f in bench.failures:
