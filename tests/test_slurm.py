@@ -4,7 +4,8 @@ in a temporary folder (tests/cluster/slurm-up; one node that claims 4 CPUs), sto
 
   test_batch_job[...]        sbatch --wait of slurm/{mpi,omp,hybrid}.sbatch: the job's exit code,
                              its RESULT line (workers = tasks, or cpus-per-task for OpenMP; the
-                             hybrid's threads = tasks x cpus-per-task) and the notebook's output
+                             hybrid's threads = tasks x cpus-per-task) and the notebook's output;
+                             mpi.sbatch also with an MPICH build (SLURM_MPI_TYPE=pmi2)
   test_batch_job_usage_error a bad argument: the job fails with exit code 2 and one usage line
   test_srun_step[...]        srun steps straight from the test: Open MPI over PMIx, OpenMP with
                              --cpus-per-task, and MPICH over PMI2 (built here with mpicc.mpich)
@@ -73,11 +74,17 @@ JOBS = {
     "hybrid-1x4": ("hybrid.sbatch", ["--ntasks=1", "--cpus-per-task=4"], ["-n", "100000"], 1,
                    {"variant": "hybrid", "threads": "4", "n": "100000"}),
     "usage-error": ("mpi.sbatch", ["--ntasks=2"], ["./mpi/pool_cube", "-n", "abc"], None, {}),
+    # MPICH speaks PMI2 to srun: the script's SLURM_MPI_TYPE switch; MPICH_BUILD is replaced by
+    # the MPICH build made for this module
+    "mpich-pmi2": ("mpi.sbatch", ["--ntasks=2", "--export=ALL,SLURM_MPI_TYPE=pmi2"],
+                   ["MPICH_BUILD", "--variant", "dynamic", "-n", "1001"], 2,
+                   {"model": "mpi", "variant": "dynamic"}),
 }
 
 
-def submit(folder, env, name):
+def submit(folder, env, name, mpich_build):
     script, options, args, _, _ = JOBS[name]
+    args = [str(mpich_build) if a == "MPICH_BUILD" else a for a in args]
     output = folder / f"{name}.out"
     # --chdir: the scripts run ./mpi/pool_cube etc. relative to where the binaries are built
     cmd = ["sbatch", "--wait", f"--job-name={name}", f"--output={output}", f"--chdir={BIN_DIR}",
@@ -92,9 +99,11 @@ def submit(folder, env, name):
 def jobs(slurm):
     """Every job of JOBS submitted at once (Slurm queues what does not fit on the node)."""
     folder, env = slurm
+    require_tools("mpicc.mpich", package="mpich libmpich-dev")
+    mpich_build = build_mpich(folder)
     started = time.monotonic()
     with ThreadPoolExecutor(len(JOBS)) as pool:
-        futures = {name: pool.submit(submit, folder, env, name) for name in JOBS}
+        futures = {name: pool.submit(submit, folder, env, name, mpich_build) for name in JOBS}
         done = {name: future.result() for name, future in futures.items()}
     print(f"{len(JOBS)} batch jobs in {time.monotonic() - started:.1f} s")
     return done
@@ -129,8 +138,10 @@ def test_batch_job_usage_error(jobs):
 
 
 def build_mpich(folder):
-    """mpi/pool_cube built with MPICH's compiler into folder (the Makefile's O=)."""
+    """mpi/pool_cube built with MPICH's compiler into folder (the Makefile's O=), once."""
     out = f"{folder}/mpich/"
+    if (Path(out) / "mpi" / "pool_cube").exists():
+        return Path(out) / "mpi" / "pool_cube"
     result = run(["make", "--no-print-directory", "-s", "MPICC=mpicc.mpich", f"O={out}",
                   f"{out}mpi/pool_cube"], timeout=180, cwd=ROOT)
     assert result.returncode == 0, describe(result)
