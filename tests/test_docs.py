@@ -135,7 +135,13 @@ skip_other_build = pytest.mark.skipif(
 def command_env(command):
     env = dict(os.environ, **MPI_ENV)
     # what the docs promise is the default behaviour, not the caller's settings
-    for name in ("OMP_NUM_THREADS", "OMP_CANCELLATION", "OMP_SCHEDULE", "MAKEFLAGS", "MAKELEVEL"):
+    for name in ("OMP_NUM_THREADS", "OMP_CANCELLATION", "OMP_SCHEDULE"):
+        env.pop(name, None)
+    # nor the knobs of a make that started this test (make program-tests PYTEST_ARGS=...): make
+    # passes its command-line variables down, and the docs' own make commands would obey them
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTEST_ARGS", "O", "NP",
+                 "QUICK", "BENCH_ARGS", "BENCH_OUT", "K", "FUZZ_SECONDS", "SUITE_BIN_DIR",
+                 "SUITE_TSAN_DIR"):
         env.pop(name, None)
     if command.text.startswith("make"):
         # a make target may run a pytest session of its own, which checks for leftovers by this
