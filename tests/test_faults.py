@@ -58,7 +58,7 @@ MEMORY_HEAVY = {"pool_cube": 1000000000, "shared_array": 10000000, "queue": 1000
 MEMORY_LIMIT = 64 << 20
 
 NOBODY = 65534
-FINISH_TIMEOUT = 30   # seconds a program gets to end after a fault before it counts as a hang
+FINISH_TIMEOUT = 60   # seconds a program gets to end after a fault before it counts as a hang
 START_TIMEOUT = 15    # seconds to wait for the workers to appear
 
 
