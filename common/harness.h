@@ -2,7 +2,7 @@
  * harness.h - the plumbing every example program shares, so that each example file
  * shows only its parallel idea.
  *
- *   parse_options()    strict command line of ../CONTRACT: -n -w --variant --delay-ms --quiet -h
+ *   parse_options()    the suite's strict command line: -n -w --variant --delay-ms --quiet -h
  *   now_seconds()      monotonic wall clock for elapsed_s (MPI programs use MPI_Wtime instead)
  *   verify_*()         exact checks against closed forms; each returns true or says what differed
  *   print_result()     the one RESULT line that ends stdout
@@ -172,5 +172,89 @@ void *checked_calloc(size_t count, size_t size);
         int check_rc_ = (call_expr);                 \
         if (check_rc_ != 0) die_code(name, check_rc_); \
     } while (0)
+
+/* ---- shared_array and cancel ---- */
+
+/* 100*n(n-1)/2 + added*n: what shared_array's elements add up to when each of the n elements
+ * (element i starts at 100*i) got `added` ones. Exact in a double below 2^53 (max_n keeps it so). */
+double array_checksum_expected(size_t n, int added);
+
+/*
+ * verify_array (values[i] == 100*i + added), then its sum against array_checksum_expected:
+ * *expected and *checksum get both, for the summary line.
+ */
+bool verify_array_checksum(const double *values, size_t n, int added, double *expected,
+                           double *checksum);
+
+/* Steps of work between two looks at the outside world (cancel's workers): a few microseconds. */
+enum { WORK_BATCH_STEPS = 4096 };
+
+/* One batch of real CPU work: xorshift64 steps, each depending on the last, so none can be
+ * skipped; the caller stores the result, so the compiler must do them. */
+static inline uint64_t work_batch(uint64_t state)
+{
+    for (int step = 0; step < WORK_BATCH_STEPS; step++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+    }
+    return state;
+}
+
+/* ---- spawn, race: shared by the three versions of each ---- */
+
+/* The notebook's square_it: i*i for i < n, summed mod 2^64 (square_sum_expected is the closed
+ * form). volatile makes every square a real store, so the compiler cannot replace the loop by
+ * its closed form; the sum lets the caller check that the work ran. */
+static inline uint64_t square_it(long n)
+{
+    uint64_t sum = 0;
+    for (long i = 0; i < n; i++) {
+        volatile uint64_t square = (uint64_t)i * (uint64_t)i;
+        sum += square;
+    }
+    return sum;
+}
+
+/* What a spawn worker leaves behind: the parent counts it as ran only if the sum is right. */
+typedef struct {
+    uint64_t square_sum;
+    int ran;
+} worker_report;
+
+/*
+ * race's verdict. A demonstration, not a computation: losing updates is the point, so it
+ * fails only if updates were invented (got > expected) or none was kept (got < 1); with no
+ * increments at all (expected 0) the counter must stay 0.
+ */
+bool verify_race(long long expected, long long got);
+
+/* ---- producers: the consumer's log, the closed form, the size limit ---- */
+
+/* What a consumer received, in the order it received it. Values beyond capacity are counted,
+ * not stored, so a producer that sends too much shows up as count > capacity. */
+typedef struct {
+    produced_item *items;
+    size_t count;
+    size_t capacity;
+} item_log;
+
+item_log item_log_new(size_t capacity); /* exit 3 if the memory is not there */
+void item_log_add(item_log *log, produced_item item);
+uint64_t item_log_checksum(const item_log *log); /* sum of the stored values, mod 2^64 */
+void item_log_free(item_log *log);
+
+/* Sum of everything W producers put for i = 1..n, mod 2^64 (the checksum's arithmetic):
+ * evens * n(n+1)(2n+1)/6 - odds * n(n+1)/2, evens = (W+1)/2 and odds = W/2. */
+uint64_t producers_checksum_expected(int producers, long n);
+
+/* Most values one producers run keeps (16 bytes each): beyond, the run is refused as absurd. */
+#define PRODUCERS_MAX_VALUES 200000000L
+
+/* NULL when W producers x n values fit; else why not, one line for a usage error (exit 2). */
+const char *producers_refused(int producers, long n);
+
+/* "PROGRAM: message (see --help)" on stderr, exit 2: a usage error found after parsing. */
+_Noreturn void usage_exit(const char *message);
 
 #endif /* HARNESS_H */

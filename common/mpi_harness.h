@@ -5,7 +5,7 @@
  *   mpi_start()   MPI_Init_thread, errors returned (not fatal), parse; --help and usage
  *                 errors end every rank (exit 0 / 2) after rank 0 has printed, so nothing hangs
  *                 and mpirun cannot kill rank 0 before its message is out.
- *   MPI_CHECK()   every MPI call: on failure rank prints the call and MPI's error string and
+ *   MPI_CHECK()   every MPI call: on failure the failing rank prints the call and MPI's error string and
  *                 the whole job aborts with exit 3.
  */
 #ifndef MPI_HARNESS_H

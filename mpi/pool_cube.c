@@ -243,11 +243,11 @@ int main(int argc, char **argv)
         char threads_key[64] = "";
         if (opt.variant_index == VARIANT_HYBRID) {
             if (fewest == most)
-                printf("%d ranks x %d OpenMP threads each: %d threads in all\n", world_size, most,
-                       threads);
+                say(&opt, "%d ranks x %d OpenMP threads each: %d threads in all\n", world_size,
+                    most, threads);
             else /* e.g. OMP_NUM_THREADS not passed on to some hosts */
-                printf("%d ranks x OpenMP threads: %d to %d per rank, %d threads in all\n",
-                       world_size, fewest, most, threads);
+                say(&opt, "%d ranks x OpenMP threads: %d to %d per rank, %d threads in all\n",
+                    world_size, fewest, most, threads);
             snprintf(threads_key, sizeof threads_key, " threads=%d", threads);
         }
         print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64 "%s", checksum, threads_key);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "../common/harness.h"
+#include "../common/omp_team.h"
 
 static const program_info info = {
     .concept = "pool_cube",
@@ -33,7 +34,7 @@ static const program_info info = {
                  {NULL, NULL}},
     .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
     .default_n = 10,
-    .max_n = 100000000000L,
+    .max_n = 10000000000L, /* 80 GB of cubes: more is refused, less may fail malloc (exit 3) */
     .default_workers = 0, /* Pool() starts one worker per core */
 };
 
@@ -41,6 +42,7 @@ static const program_info info = {
  * chunk counter is touched rarely compared with the stores it hands out. */
 enum { CHUNK = 8192 };
 
+enum { VARIANT_STATIC, VARIANT_DYNAMIC, VARIANT_GUIDED };
 static const omp_sched_t schedules[] = {omp_sched_static, omp_sched_dynamic, omp_sched_guided};
 
 int main(int argc, char **argv)
@@ -53,11 +55,17 @@ int main(int argc, char **argv)
     uint64_t apply_arg = n, apply_result = 0;
 
     /* schedule(runtime) reads the schedule set here, so one loop serves all three variants. */
-    omp_set_schedule(schedules[opt.variant_index], opt.variant_index == 0 ? 0 : CHUNK);
+    omp_set_schedule(schedules[opt.variant_index], opt.variant_index == VARIANT_STATIC ? 0 : CHUNK);
+    int team_size = 0;
+    team_exact();
 
     double start = omp_get_wtime();
-#pragma omp parallel num_threads(opt.workers) default(none) shared(out, n, apply_arg, apply_result)
+#pragma omp parallel num_threads(opt.workers) default(none) \
+    shared(out, n, apply_arg, apply_result, team_size)
     {
+#pragma omp single nowait
+        team_size = omp_get_num_threads();
+
 #pragma omp for schedule(runtime)
         for (size_t i = 0; i < n; i++)
             out[i] = cube_u64(i); /* map: each i written by exactly one thread */
@@ -66,6 +74,7 @@ int main(int argc, char **argv)
         apply_result = cube_u64(apply_arg); /* apply: one call on one worker */
     }
     double elapsed = omp_get_wtime() - start;
+    team_check(opt.workers, team_size);
 
     uint64_t checksum;
     bool pass = verify_cubes(out, n, &checksum);

@@ -11,8 +11,8 @@
  *   process  W forked workers. The task queue is a pipe: each task is one write() smaller than
  *            PIPE_BUF, so it arrives whole even with several readers. Processes share no memory,
  *            so the cubes go into a MAP_SHARED mapping made before fork(). A worker that dies is
- *            found by waitpid() and reported (exit 3); the pipe cannot hang the parent, because
- *            writing to a pipe nobody reads fails with EPIPE.
+ *            found by waitpid() and reported (exit 3). The pipe cannot hang the parent: while
+ *            one worker lives it drains the pipe, and once none does, write() fails with EPIPE.
  *   thread   W pthreads share the address space: the queue is an array under a mutex with two
  *            condition variables (not empty, not full), and the cubes go straight into `out`.
  *
@@ -40,9 +40,11 @@ static const program_info info = {
                  {NULL, NULL}},
     .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
     .default_n = 10,
-    .max_n = 100000000000L,
+    .max_n = 10000000000L, /* 80 GB of cubes: more is refused, less may fail malloc (exit 3) */
     .default_workers = 0, /* Pool() starts one worker per core */
 };
+
+enum { VARIANT_PROCESS, VARIANT_THREAD };
 
 typedef enum { TASK_MAP, TASK_APPLY, TASK_STOP } task_kind;
 
@@ -89,7 +91,15 @@ static void process_worker(void *shared, int worker)
     task t;
     (void)worker;
     close(pool->task_pipe[1]); /* so the read end sees EOF once the parent closes its end */
-    while (read(pool->task_pipe[0], &t, sizeof t) == (ssize_t)sizeof t && run_task(&t, pool->res)) {
+    for (;;) {
+        ssize_t got = read(pool->task_pipe[0], &t, sizeof t);
+        if (got < 0 && errno == EINTR) continue;
+        if (got == 0) return; /* EOF: the parent closed the pipe */
+        /* A task is one write() below PIPE_BUF, so it arrives whole or not at all. */
+        if (got < 0) die_errno("read from the task pipe");
+        if (got != (ssize_t)sizeof t)
+            die_msg("read from the task pipe returned %zd of %zu bytes", got, sizeof t);
+        if (!run_task(&t, pool->res)) return; /* STOP */
     }
 }
 
@@ -181,9 +191,9 @@ static void thread_pool_join(thread_pool *pool)
     for (int w = 0; w < pool->worker_count; w++)
         CHECK_RC(pthread_join(pool->threads[w], NULL), "pthread_join");
     free(pool->threads);
-    pthread_cond_destroy(&pool->not_full);
-    pthread_cond_destroy(&pool->not_empty);
-    pthread_mutex_destroy(&pool->lock);
+    CHECK_RC(pthread_cond_destroy(&pool->not_full), "pthread_cond_destroy");
+    CHECK_RC(pthread_cond_destroy(&pool->not_empty), "pthread_cond_destroy");
+    CHECK_RC(pthread_mutex_destroy(&pool->lock), "pthread_mutex_destroy");
 }
 
 /* ------------------------------------------------------------ map and apply on either pool */
@@ -217,7 +227,7 @@ int main(int argc, char **argv)
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
     size_t n = (size_t)opt.n;
-    pool p = {.use_processes = opt.variant_index == 0};
+    pool p = {.use_processes = opt.variant_index == VARIANT_PROCESS};
     results res = {0};
     uint64_t apply_arg = n;
 
@@ -230,7 +240,7 @@ int main(int argc, char **argv)
         shared->cubes = (uint64_t *)(shared + 1);
         if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) die_errno("signal"); /* EPIPE instead */
     } else {
-        res.cubes = checked_malloc(n + 1, sizeof *res.cubes);
+        res.cubes = checked_malloc(n, sizeof *res.cubes);
     }
 
     double start = now_seconds();
