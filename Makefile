@@ -25,8 +25,8 @@ ALL_CFLAGS = $(REQUIRED_CFLAGS) $(FORTIFY) $(CFLAGS)
 
 COMMON_SRC := common/harness.c
 COMMON_HDR := common/harness.h
-POSIX_SRC  := common/workers.c
-POSIX_HDR  := common/workers.h
+POSIX_SRC  := common/workers.c common/fifo.c
+POSIX_HDR  := common/workers.h common/fifo.h
 MPI_SRC    := common/mpi_harness.c
 MPI_HDR    := common/mpi_harness.h
 

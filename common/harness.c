@@ -448,3 +448,83 @@ void *checked_calloc(size_t count, size_t size)
         die_msg("calloc of %zu x %zu bytes failed: %s", count, size, strerror(ENOMEM));
     return block;
 }
+
+double array_checksum_expected(size_t n, int added)
+{
+    uint64_t base = n == 0 ? 0 : 100 * (uint64_t)n * (n - 1) / 2;
+    return (double)(base + (uint64_t)added * n);
+}
+
+bool verify_array_checksum(const double *values, size_t n, int added, double *expected,
+                           double *checksum)
+{
+    bool ok = verify_array(values, n, added, checksum);
+    *expected = array_checksum_expected(n, added);
+    if (*checksum != *expected) {
+        fprintf(stderr, "%s: checksum %.1f, expected %.1f\n", program_name(), *checksum,
+                *expected);
+        ok = false;
+    }
+    return ok;
+}
+
+/* ------------------------------------------------------------------ race */
+
+bool verify_race(long long expected, long long got)
+{
+    if (expected == 0) return verify_count("the counter", 0, got);
+    if (got >= 1 && got <= expected) return true;
+    fprintf(stderr, "%s: end value %lld is outside 1..%lld\n", program_name(), got, expected);
+    return false;
+}
+
+/* ------------------------------------------------------------------ producers */
+
+item_log item_log_new(size_t capacity)
+{
+    return (item_log){checked_malloc(capacity, sizeof(produced_item)), 0, capacity};
+}
+
+void item_log_add(item_log *log, produced_item item)
+{
+    if (log->count < log->capacity) log->items[log->count] = item;
+    log->count++;
+}
+
+uint64_t item_log_checksum(const item_log *log)
+{
+    uint64_t checksum = 0; /* unsigned: wraps mod 2^64 instead of overflowing for huge runs */
+    for (size_t k = 0; k < log->count && k < log->capacity; k++)
+        checksum += (uint64_t)log->items[k].value;
+    return checksum;
+}
+
+void item_log_free(item_log *log)
+{
+    free(log->items);
+    *log = (item_log){NULL, 0, 0};
+}
+
+uint64_t producers_checksum_expected(int producers, long n)
+{
+    uint64_t count = (uint64_t)n;
+    uint64_t squares = square_sum_expected(count + 1); /* 1*1 + ... + n*n */
+    uint64_t naturals = count % 2 == 0 ? count / 2 * (count + 1) : (count + 1) / 2 * count;
+    uint64_t evens = (uint64_t)(producers + 1) / 2, odds = (uint64_t)producers / 2;
+    return evens * squares - odds * naturals;
+}
+
+const char *producers_refused(int producers, long n)
+{
+    static char why[160];
+    if (producers < 1 || n <= PRODUCERS_MAX_VALUES / producers) return NULL;
+    snprintf(why, sizeof why, "%d producers x %ld values is more than %ld values in all",
+             producers, n, PRODUCERS_MAX_VALUES);
+    return why;
+}
+
+void usage_exit(const char *message)
+{
+    fprintf(stderr, "%s: %s (see --help)\n", program_name(), message);
+    exit(EXIT_USAGE);
+}

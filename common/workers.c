@@ -87,6 +87,40 @@ pid_t *fork_workers(int worker_count, worker_fn fn, void *shared)
     return pids;
 }
 
+/* A child ended badly: stop and reap the others, then exit 3 naming it. */
+static _Noreturn void worker_failed(pid_t *pids, int worker_count, int worker, pid_t pid,
+                                    int status)
+{
+    stop_workers(pids, worker_count);
+    if (WIFSIGNALED(status))
+        die_msg("worker %d (pid %ld) was killed by signal %d (%s)", worker, (long)pid,
+                WTERMSIG(status), strsignal(WTERMSIG(status)));
+    die_msg("worker %d (pid %ld) exited with status %d", worker, (long)pid, WEXITSTATUS(status));
+}
+
+int workers_check(pid_t *pids, int worker_count)
+{
+    int ended_cleanly = 0;
+    for (int w = 0; w < worker_count; w++) {
+        if (pids[w] <= 0) continue;
+        siginfo_t child = {.si_pid = 0};
+        if (waitid(P_PID, (id_t)pids[w], &child, WEXITED | WNOHANG | WNOWAIT) != 0)
+            die_errno("waitid");
+        if (child.si_pid == 0) continue; /* still running: left alone */
+        if (child.si_code == CLD_EXITED && child.si_status == EXIT_PASS) {
+            ended_cleanly++;
+            continue;
+        }
+        int status;
+        pid_t pid = pids[w];
+        while (waitpid(pid, &status, 0) < 0)
+            if (errno != EINTR) die_errno("waitpid");
+        pids[w] = 0;
+        worker_failed(pids, worker_count, w, pid, status);
+    }
+    return ended_cleanly;
+}
+
 void join_workers(pid_t *pids, int worker_count)
 {
     /* waitpid(-1) takes children in the order they end, so the first failure is seen at once
@@ -104,11 +138,7 @@ void join_workers(pid_t *pids, int worker_count)
         pids[worker] = 0;
         joined++;
         if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_PASS) continue;
-        stop_workers(pids, worker_count);
-        if (WIFSIGNALED(status))
-            die_msg("worker %d (pid %ld) was killed by signal %d (%s)", worker, (long)pid,
-                    WTERMSIG(status), strsignal(WTERMSIG(status)));
-        die_msg("worker %d (pid %ld) exited with status %d", worker, (long)pid, WEXITSTATUS(status));
+        worker_failed(pids, worker_count, worker, pid, status);
     }
     free(pids);
 }

@@ -5,6 +5,7 @@
  *   run_threads(W, fn, shared)     fn(shared, w) on W new pthreads, all joined
  *   run_processes(W, fn, shared)   fn(shared, w) in W forked children, all reaped
  *   fork_workers / join_workers    the same in two steps, for a parent with work in between
+ *   workers_check(pids, W)         exit 3 if a child died, without reaping the living
  *   shared_alloc(bytes)            memory a parent and its forked children both see
  *
  * A child that is killed or exits non-zero makes join_workers stop the others and exit 3 naming
@@ -34,6 +35,16 @@ void join_workers(pid_t *pids, int worker_count);
 
 /* SIGKILL and reap every child still listed (pids[w] > 0). For error paths. */
 void stop_workers(pid_t *pids, int worker_count);
+
+/*
+ * Looks at every child still listed without reaping any (waitid with WNOWAIT), for a parent
+ * that must not wait forever for what a dead worker would have sent: a pipe or queue reader
+ * polls it now and then. A child killed by a signal or exiting non-zero: the others are
+ * stopped (SIGKILL) and reaped, and the program exits 3 naming the worker, as join_workers
+ * does. Otherwise returns how many have ended cleanly (exit 0); they stay listed and
+ * unreaped, for join_workers. A living child is never reaped, stopped or waited for.
+ */
+int workers_check(pid_t *pids, int worker_count);
 
 /* fork_workers + join_workers. */
 void run_processes(int worker_count, worker_fn fn, void *shared);

@@ -45,18 +45,6 @@ enum { TAG_VALUE = 1 };
 
 static int world_rank, world_size;
 
-/* What the consumer received, in the order it received it. */
-typedef struct {
-    produced_item *items;
-    size_t count;
-    size_t capacity;
-} received_log;
-
-static void log_received(received_log *log, produced_item item)
-{
-    if (log->count < log->capacity) log->items[log->count] = item; /* extras counted, not stored */
-    log->count++;
-}
 
 /* Producer p is rank p + 1; alone, rank 0 is producer 0. */
 static int producer_of_rank(int rank) { return world_size == 1 ? 0 : rank - 1; }
@@ -72,20 +60,20 @@ static void produce(long n)
 }
 
 /* ---- rank 0: the consumer, draining while the producers send ---- */
-static void consume(received_log *log, size_t expected)
+static void consume(item_log *log, size_t expected)
 {
     while (log->count < expected) {
         long value;
         MPI_Status status;
         MPI_CHECK(MPI_Recv(&value, 1, MPI_LONG, MPI_ANY_SOURCE, TAG_VALUE, MPI_COMM_WORLD, &status),
                   "MPI_Recv");
-        log_received(log, (produced_item){producer_of_rank(status.MPI_SOURCE), value});
+        item_log_add(log, (produced_item){producer_of_rank(status.MPI_SOURCE), value});
     }
 }
 
 /* -np 1: rank 0 sends to itself. A blocking send could wait for a receive that only this rank
  * can post, so the send is posted first (MPI_Isend) and completed after the receive. */
-static void produce_and_consume_alone(long n, received_log *log)
+static void produce_and_consume_alone(long n, item_log *log)
 {
     for (long i = 1; i <= n; i++) {
         long value = producer_value(0, i), received;
@@ -96,20 +84,8 @@ static void produce_and_consume_alone(long n, received_log *log)
         MPI_CHECK(MPI_Recv(&received, 1, MPI_LONG, MPI_ANY_SOURCE, TAG_VALUE, MPI_COMM_WORLD,
                            &status), "MPI_Recv");
         MPI_CHECK(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
-        log_received(log, (produced_item){producer_of_rank(status.MPI_SOURCE), received});
+        item_log_add(log, (produced_item){producer_of_rank(status.MPI_SOURCE), received});
     }
-}
-
-/* Sum of everything put: even producers put i*i, odd ones -i (mod 2^64, like the checksum). */
-static uint64_t expected_checksum(int producer_count, long n)
-{
-    uint64_t squares = 0, naturals = 0;
-    for (long i = 1; i <= n; i++) {
-        squares += (uint64_t)producer_value(0, i);
-        naturals += (uint64_t)i;
-    }
-    uint64_t evens = (uint64_t)(producer_count + 1) / 2, odds = (uint64_t)producer_count / 2;
-    return evens * squares - odds * naturals;
 }
 
 int main(int argc, char **argv)
@@ -119,10 +95,16 @@ int main(int argc, char **argv)
 
     long n = opt.n;
     int producer_count = world_size > 1 ? world_size - 1 : 1;
+    const char *refused = producers_refused(producer_count, n);
+    if (refused != NULL) { /* every rank sees the same sizes: all leave, rank 0 says why */
+        if (world_rank == ROOT_RANK)
+            fprintf(stderr, "%s: %s (see --help)\n", program_name(), refused);
+        MPI_CHECK(MPI_Finalize(), "MPI_Finalize");
+        return EXIT_USAGE;
+    }
     size_t expected = (size_t)producer_count * (size_t)n;
-    received_log log = {NULL, 0, 0};
-    if (world_rank == ROOT_RANK) /* only rank 0 keeps what arrives */
-        log = (received_log){checked_malloc(expected, sizeof(produced_item)), 0, expected};
+    item_log log = {NULL, 0, 0};
+    if (world_rank == ROOT_RANK) log = item_log_new(expected); /* only rank 0 keeps what arrives */
 
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
     double start = MPI_Wtime();
@@ -136,19 +118,17 @@ int main(int argc, char **argv)
 
     bool pass = true;
     if (world_rank == ROOT_RANK) {
-        uint64_t checksum = 0; /* unsigned: wraps mod 2^64 instead of overflowing for huge runs */
-        for (size_t k = 0; k < log.count && k < log.capacity; k++) {
-            checksum += (uint64_t)log.items[k].value;
+        for (size_t k = 0; k < log.count && k < log.capacity; k++)
             say(&opt, "%ld\n", log.items[k].value);
-        }
+        uint64_t checksum = item_log_checksum(&log);
         pass = verify_count("values received", (long long)expected, (long long)log.count);
         pass = pass && verify_producers(log.items, log.count, producer_count, n);
         printf("%d producers put %ld values each: received %zu (expected %zu), checksum %" PRId64
                " (expected %" PRId64 ")\n", producer_count, n, log.count, expected,
-               (int64_t)checksum, (int64_t)expected_checksum(producer_count, n));
+               (int64_t)checksum, (int64_t)producers_checksum_expected(producer_count, n));
         print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%" PRId64 " producers=%d",
                      log.count, (int64_t)checksum, producer_count);
     }
-    free(log.items);
+    item_log_free(&log);
     return mpi_finish(pass);
 }

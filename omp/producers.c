@@ -30,6 +30,7 @@
 #include <stdlib.h>
 
 #include "../common/harness.h"
+#include "../common/omp_team.h"
 
 static const program_info info = {
     .concept = "producers",
@@ -46,18 +47,6 @@ static const program_info info = {
 /* Slots of the ring: a producer waits when this many items wait. */
 enum { QUEUE_CAPACITY = 256 };
 
-/* What the consumer received, in the order it received it. */
-typedef struct {
-    produced_item *items;
-    size_t count;
-    size_t capacity;
-} received_log;
-
-static void log_received(received_log *log, produced_item item)
-{
-    if (log->count < log->capacity) log->items[log->count] = item; /* extras counted, not stored */
-    log->count++;
-}
 
 typedef struct {
     omp_lock_t lock;
@@ -79,11 +68,11 @@ static bool queue_try_put(locked_queue *q, produced_item item)
 }
 
 /* Moves everything waiting in the ring to the log, in order; returns how many. */
-static size_t queue_drain(locked_queue *q, received_log *log)
+static size_t queue_drain(locked_queue *q, item_log *log)
 {
     omp_set_lock(&q->lock);
     size_t taken = q->count;
-    for (size_t k = 0; k < taken; k++) log_received(log, q->ring[(q->head + k) % QUEUE_CAPACITY]);
+    for (size_t k = 0; k < taken; k++) item_log_add(log, q->ring[(q->head + k) % QUEUE_CAPACITY]);
     q->head = (q->head + taken) % QUEUE_CAPACITY;
     q->count = 0;
     omp_unset_lock(&q->lock);
@@ -98,23 +87,11 @@ static void produce(locked_queue *q, int producer, long n)
     }
 }
 
-static void consume(locked_queue *q, received_log *log, size_t expected)
+static void consume(locked_queue *q, item_log *log, size_t expected)
 {
     /* Every producer puts exactly n items, so the consumer knows when it has them all. */
     while (log->count < expected)
         if (queue_drain(q, log) == 0) sched_yield(); /* empty: let the producers run */
-}
-
-/* Sum of everything put: even producers put i*i, odd ones -i (mod 2^64, like the checksum). */
-static uint64_t expected_checksum(int producer_count, long n)
-{
-    uint64_t squares = 0, naturals = 0;
-    for (long i = 1; i <= n; i++) {
-        squares += (uint64_t)producer_value(0, i);
-        naturals += (uint64_t)i;
-    }
-    uint64_t evens = (uint64_t)(producer_count + 1) / 2, odds = (uint64_t)producer_count / 2;
-    return evens * squares - odds * naturals;
 }
 
 int main(int argc, char **argv)
@@ -124,13 +101,15 @@ int main(int argc, char **argv)
 
     long n = opt.n;
     int producer_count = opt.workers;
+    const char *refused = producers_refused(producer_count, n);
+    if (refused != NULL) usage_exit(refused);
     size_t expected = (size_t)producer_count * (size_t)n;
-    received_log log = {checked_malloc(expected, sizeof(produced_item)), 0, expected};
+    item_log log = item_log_new(expected);
     locked_queue queue = {.head = 0, .count = 0};
     omp_init_lock(&queue.lock);
     int team_size = 0;
 
-    omp_set_dynamic(0); /* the roles need every thread asked for */
+    team_exact(); /* the roles need every thread asked for */
     double start = omp_get_wtime();
 #pragma omp parallel num_threads(producer_count + 1) default(none) \
     shared(queue, log, n, expected, producer_count, team_size)
@@ -148,23 +127,19 @@ int main(int argc, char **argv)
     } /* the join: every producer has put its last item, the consumer has taken it */
     double elapsed = omp_get_wtime() - start;
     omp_destroy_lock(&queue.lock);
-    if (team_size != producer_count + 1)
-        die_msg("OpenMP started %d threads; %d producers and a consumer need %d", team_size,
-                producer_count, producer_count + 1);
+    team_check(producer_count + 1, team_size); /* W producers and the consumer */
 
-    uint64_t checksum = 0; /* unsigned: wraps mod 2^64 instead of overflowing for huge runs */
-    for (size_t k = 0; k < log.count && k < log.capacity; k++) {
-        checksum += (uint64_t)log.items[k].value;
+    for (size_t k = 0; k < log.count && k < log.capacity; k++)
         say(&opt, "%ld\n", log.items[k].value);
-    }
+    uint64_t checksum = item_log_checksum(&log);
     bool pass = verify_count("values received", (long long)expected, (long long)log.count);
     pass = pass && verify_producers(log.items, log.count, producer_count, n);
 
     printf("%d producers put %ld values each: received %zu (expected %zu), checksum %" PRId64
            " (expected %" PRId64 ")\n", producer_count, n, log.count, expected, (int64_t)checksum,
-           (int64_t)expected_checksum(producer_count, n));
+           (int64_t)producers_checksum_expected(producer_count, n));
     print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%" PRId64 " producers=%d",
                  log.count, (int64_t)checksum, producer_count);
-    free(log.items);
+    item_log_free(&log);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

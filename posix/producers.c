@@ -8,27 +8,25 @@
  *          p1.start(); p2.start(); p1.join(); p2.join()
  *          while not q.empty(): print(q.get())
  *
- * The trap in that cell: it joins the producers before it drains the queue. A
- * multiprocessing.Queue is a pipe, and a pipe holds only so much (64 KiB on Linux); with
- * enough items the producers block in put() on the full pipe, join() waits for producers that
- * wait for the reader, and the program hangs (here: at 10^4 items per producer). Every
- * variant below drains while the producers produce, and joins them after the last item.
+ * The trap in that cell: it joins the producers before it drains the queue. The Queue is a
+ * pipe that holds only so much (64 KiB on Linux): with enough items (here 10^4 per producer)
+ * the producers block in put(), join() waits for them, and the program hangs. Every variant
+ * below drains while the producers produce, and joins them after the last item.
  *   pipe    fork W producers that write into one pipe; the parent reads. Each message is
  *           one {producer, value} of 16 bytes, at most PIPE_BUF, so the kernel writes it
  *           whole: messages from different producers never interleave mid-message.
  *           EOF arrives when every producer has closed its end, even one that was killed.
- *   mqueue  the same over a POSIX message queue (mq_open): the kernel keeps message
- *           boundaries, and the queue holds at most 10 messages (the default limit for
- *           normal users), so producers block early. The queue's name is unique (pid and a
- *           counter), created exclusively with mode 0600, and unlinked right after opening:
- *           the forked producers inherit the open descriptor, and nothing is left in
- *           /dev/mqueue however the program ends.
- *   thread  W producer threads put into a bounded FIFO (mutex and condition variables);
- *           the main thread is the consumer.
+ *   mqueue  the same over a POSIX message queue: the kernel keeps message boundaries, and
+ *           the queue holds at most 10 messages (a normal user's default limit), so the
+ *           producers block early. Its name is unique (pid, counter), created with O_EXCL and
+ *           mode 0600 and unlinked right after mq_open: the producers inherit the descriptor,
+ *           and nothing is left in /dev/mqueue however the program ends.
+ *   thread  thread 0 consumes, threads 1..W produce, through a bounded FIFO of a mutex and
+ *           two condition variables (common/fifo.h): the roles of omp/producers.c.
  * Observe: the values of one producer arrive in the order it put them; how the producers
  * interleave changes from run to run.
- * A forked producer that dies is noticed within LIVENESS_CHECK_MS (waitid with WNOWAIT looks
- * without reaping) and reported, exit 3: its missing values would otherwise be waited for.
+ * A forked producer that dies is noticed within LIVENESS_CHECK_MS (workers_check looks without
+ * reaping) and reported, exit 3: its missing values would otherwise be waited for.
  *
  * Run:  ./posix/producers
  *       ./posix/producers -n 1000000 -w 2 --variant mqueue --quiet
@@ -39,16 +37,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <mqueue.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/fifo.h"
 #include "../common/harness.h"
 #include "../common/workers.h"
 
@@ -58,7 +53,7 @@ static const program_info info = {
     .summary = "W producers put into one process-safe queue that the main program drains meanwhile.",
     .variants = {{"pipe", "forked producers write 16-byte messages into one pipe"},
                  {"mqueue", "forked producers mq_send into one POSIX message queue"},
-                 {"thread", "producer threads put into a mutex + condition variable FIFO"},
+                 {"thread", "W producer threads + 1 consumer thread on a mutex + condvar FIFO"},
                  {NULL, NULL}},
     .n_meaning = "values 1..n per producer (even producers square, odd ones negate)",
     .default_n = 5,
@@ -66,16 +61,13 @@ static const program_info info = {
     .default_workers = 2,
 };
 
+enum { VARIANT_PIPE, VARIANT_MQUEUE, VARIANT_THREAD };
+
 /* One message as it travels: two longs, so no padding bytes (uninitialised stack garbage)
  * are handed to the kernel and the consumer. */
 typedef struct {
     long producer, value;
 } message;
-
-static message message_of(int producer, long i)
-{
-    return (message){producer, producer_value(producer, i)};
-}
 
 static produced_item item_of(message m) { return (produced_item){(int)m.producer, m.value}; }
 
@@ -87,21 +79,6 @@ enum { MQUEUE_MESSAGES = 10 };
 /* How long the consumer waits for a message before it checks that the producers are alive,
  * and a producer waits for room before it checks that the consumer is. */
 enum { LIVENESS_CHECK_MS = 100 };
-/* Slots of the thread variant's FIFO. */
-enum { QUEUE_CAPACITY = 256 };
-
-/* What the consumer received, in the order it received it. */
-typedef struct {
-    produced_item *items;
-    size_t count;
-    size_t capacity;
-} received_log;
-
-static void log_received(received_log *log, produced_item item)
-{
-    if (log->count < log->capacity) log->items[log->count] = item; /* extras counted, not stored */
-    log->count++;
-}
 
 /* ---- forked producers: watched while the consumer drains ---- */
 
@@ -113,25 +90,6 @@ static _Noreturn void producer_fails(int producer, const char *call)
     _exit(EXIT_SYSTEM);
 }
 
-/*
- * Looks at the producers without reaping them (WNOWAIT: join_workers reaps them later).
- * Returns true when one was killed or failed: what it did not send will never come.
- * *ended counts those that have ended, cleanly or not.
- */
-static bool a_producer_failed(const pid_t *children, int count, int *ended)
-{
-    *ended = 0;
-    for (int p = 0; p < count; p++) {
-        siginfo_t child = {.si_pid = 0};
-        if (waitid(P_PID, (id_t)children[p], &child, WEXITED | WNOHANG | WNOWAIT) != 0)
-            die_errno("waitid");
-        if (child.si_pid == 0) continue; /* still running */
-        (*ended)++;
-        if (child.si_code != CLD_EXITED || child.si_status != EXIT_PASS) return true;
-    }
-    return false;
-}
-
 /* The consumer checks on its producers this often, even while messages keep coming. */
 static bool time_to_check(double *last_check)
 {
@@ -139,15 +97,6 @@ static bool time_to_check(double *last_check)
     if (now - *last_check < LIVENESS_CHECK_MS / 1000.0) return false;
     *last_check = now;
     return true;
-}
-
-/* A producer died: say how far the consumer got; join_workers names the dead one, exit 3. */
-static _Noreturn void producer_died(pid_t *children, int count, const received_log *log)
-{
-    fprintf(stderr, "%s: %zu of %zu values received when a producer failed\n", program_name(),
-            log->count, log->capacity);
-    join_workers(children, count);
-    die_msg("a producer failed but none was found dead"); /* join_workers does not return here */
 }
 
 /* ---- pipe: one pipe, W writers, one reader ---- */
@@ -162,7 +111,7 @@ static void pipe_producer(void *shared, int producer)
     const pipe_channel *channel = shared;
     close(channel->read_fd); /* a producer never reads */
     for (long i = 1; i <= channel->n; i++) {
-        message sent = message_of(producer, i);
+        message sent = {producer, producer_value(producer, i)};
         ssize_t written;
         while ((written = write(channel->write_fd, &sent, sizeof sent)) < 0 && errno == EINTR) {
         }
@@ -170,7 +119,7 @@ static void pipe_producer(void *shared, int producer)
     }
 }
 
-static void consume_pipe(int producer_count, long n, received_log *log)
+static void consume_pipe(int producer_count, long n, item_log *log)
 {
     int fds[2];
     if (pipe(fds) != 0) die_errno("pipe");
@@ -185,24 +134,18 @@ static void consume_pipe(int producer_count, long n, received_log *log)
     } buffer;
     size_t filled = 0;
     double last_check = now_seconds();
-    int ended;
     for (;;) {
         ssize_t got = read(fds[0], buffer.bytes + filled, sizeof buffer.bytes - filled);
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            int saved = errno;
-            stop_workers(children, producer_count);
-            die_code("read", saved);
-        }
+        if (got < 0) die_errno("read"); /* the producers die with us (common/workers.h) */
         if (got == 0) break; /* every producer has closed its end: finished, or dead */
         filled += (size_t)got;
         size_t whole = filled / sizeof(message);
-        for (size_t k = 0; k < whole; k++) log_received(log, item_of(buffer.items[k]));
+        for (size_t k = 0; k < whole; k++) item_log_add(log, item_of(buffer.items[k]));
         filled -= whole * sizeof(message);
         memmove(buffer.bytes, buffer.bytes + whole * sizeof(message), filled);
         /* The others keep the pipe busy after one has died: look, rather than wait for EOF. */
-        if (time_to_check(&last_check) && a_producer_failed(children, producer_count, &ended))
-            producer_died(children, producer_count, log);
+        if (time_to_check(&last_check)) workers_check(children, producer_count);
     }
     close(fds[0]);
     join_workers(children, producer_count); /* exit 3 if one was killed or failed */
@@ -232,7 +175,7 @@ static void mqueue_producer(void *shared, int producer)
 {
     const mqueue_channel *channel = shared;
     for (long i = 1; i <= channel->n; i++) {
-        message sent = message_of(producer, i);
+        message sent = {producer, producer_value(producer, i)};
         for (;;) {
             struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
             if (mq_timedsend(channel->queue, (const char *)&sent, sizeof sent, 0,
@@ -246,7 +189,7 @@ static void mqueue_producer(void *shared, int producer)
     }
 }
 
-static void consume_mqueue(int producer_count, long n, received_log *log)
+static void consume_mqueue(int producer_count, long n, item_log *log)
 {
     static unsigned queue_counter; /* with the pid: a name no other run uses */
     char name[64];
@@ -261,134 +204,56 @@ static void consume_mqueue(int producer_count, long n, received_log *log)
     pid_t *children = fork_workers(producer_count, mqueue_producer, &channel);
     double last_check = now_seconds();
     bool producers_gone = false;
-    int ended;
     /* Unlike a pipe, a message queue gives no EOF when its senders are gone: look at them. */
     while (log->count < log->capacity) {
         message received;
         struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
         ssize_t got = mq_timedreceive(channel.queue, (char *)&received, sizeof received, NULL,
                                       &deadline);
-        if (got == (ssize_t)sizeof received) {
-            log_received(log, item_of(received));
-            if (time_to_check(&last_check) && a_producer_failed(children, producer_count, &ended))
-                producer_died(children, producer_count, log);
+        if (got >= 0) { /* a whole message: every one sent is mq_msgsize long */
+            item_log_add(log, item_of(received));
+            if (time_to_check(&last_check)) workers_check(children, producer_count);
             continue;
         }
-        if (got >= 0) {
-            stop_workers(children, producer_count);
-            die_msg("mq_timedreceive returned %zd bytes, expected %zu", got, sizeof received);
-        }
         if (errno == EINTR) continue;
-        if (errno != ETIMEDOUT) {
-            int saved = errno;
-            stop_workers(children, producer_count);
-            die_code("mq_timedreceive", saved);
-        }
+        if (errno != ETIMEDOUT) die_errno("mq_timedreceive"); /* the producers die with us */
         /* Nothing came for a while. Still empty after every producer had ended: all is in. */
         if (producers_gone) break;
-        if (a_producer_failed(children, producer_count, &ended))
-            producer_died(children, producer_count, log);
-        producers_gone = ended == producer_count;
+        producers_gone = workers_check(children, producer_count) == producer_count;
     }
     join_workers(children, producer_count);
     if (mq_close(channel.queue) != 0) die_errno("mq_close");
 }
 
-/* ---- thread: producer threads and a bounded FIFO ---- */
+/* ---- thread: producer threads, a consumer thread and a bounded FIFO (common/fifo.h) ---- */
 
 typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t not_empty;  /* the consumer waits here */
-    pthread_cond_t not_full;   /* producers wait here */
-    produced_item ring[QUEUE_CAPACITY];
-    size_t head, count;
-    int producers_running;     /* the consumer stops when this is 0 and the ring is empty */
-} item_queue;
-
-typedef struct {
-    int producer;
+    item_fifo fifo;
     long n;
-    item_queue *queue;
-} producer_args;
+    item_log *log;
+} thread_roles;
 
-static void queue_put(item_queue *q, produced_item item)
+/* Thread 0 is the consumer (the notebook's main program), threads 1..W the producers. */
+static void thread_role(void *shared, int thread)
 {
-    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
-    while (q->count == QUEUE_CAPACITY)
-        CHECK_RC(pthread_cond_wait(&q->not_full, &q->lock), "pthread_cond_wait");
-    q->ring[(q->head + q->count) % QUEUE_CAPACITY] = item;
-    q->count++;
-    CHECK_RC(pthread_cond_signal(&q->not_empty), "pthread_cond_signal");
-    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
-}
-
-static void queue_producer_finished(item_queue *q)
-{
-    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
-    q->producers_running--;
-    CHECK_RC(pthread_cond_signal(&q->not_empty), "pthread_cond_signal");
-    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
-}
-
-/* Takes the oldest item; false once the ring is empty and no producer is left. */
-static bool queue_get(item_queue *q, produced_item *item)
-{
-    CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
-    while (q->count == 0 && q->producers_running > 0)
-        CHECK_RC(pthread_cond_wait(&q->not_empty, &q->lock), "pthread_cond_wait");
-    bool got = q->count > 0;
-    if (got) {
-        *item = q->ring[q->head];
-        q->head = (q->head + 1) % QUEUE_CAPACITY;
-        q->count--;
-        CHECK_RC(pthread_cond_signal(&q->not_full), "pthread_cond_signal");
+    thread_roles *roles = shared;
+    if (thread == 0) {
+        produced_item item;
+        while (fifo_get(&roles->fifo, &item)) item_log_add(roles->log, item);
+        return;
     }
-    CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
-    return got;
+    int producer = thread - 1;
+    for (long i = 1; i <= roles->n; i++)
+        fifo_put(&roles->fifo, (produced_item){producer, producer_value(producer, i)});
+    fifo_producer_finished(&roles->fifo);
 }
 
-static void *thread_producer(void *arg)
+static void consume_threads(int producer_count, long n, item_log *log)
 {
-    const producer_args *self = arg;
-    for (long i = 1; i <= self->n; i++)
-        queue_put(self->queue, (produced_item){self->producer, producer_value(self->producer, i)});
-    queue_producer_finished(self->queue);
-    return NULL;
-}
-
-static void consume_threads(int producer_count, long n, received_log *log)
-{
-    item_queue queue = {.head = 0, .count = 0, .producers_running = producer_count};
-    CHECK_RC(pthread_mutex_init(&queue.lock, NULL), "pthread_mutex_init");
-    CHECK_RC(pthread_cond_init(&queue.not_empty, NULL), "pthread_cond_init");
-    CHECK_RC(pthread_cond_init(&queue.not_full, NULL), "pthread_cond_init");
-    pthread_t *threads = checked_malloc((size_t)producer_count, sizeof *threads);
-    producer_args *args = checked_malloc((size_t)producer_count, sizeof *args);
-    for (int p = 0; p < producer_count; p++) {
-        args[p] = (producer_args){.producer = p, .n = n, .queue = &queue};
-        CHECK_RC(pthread_create(&threads[p], NULL, thread_producer, &args[p]), "pthread_create");
-    }
-    produced_item item;
-    while (queue_get(&queue, &item)) log_received(log, item);
-    for (int p = 0; p < producer_count; p++)
-        CHECK_RC(pthread_join(threads[p], NULL), "pthread_join");
-    CHECK_RC(pthread_cond_destroy(&queue.not_full), "pthread_cond_destroy");
-    CHECK_RC(pthread_cond_destroy(&queue.not_empty), "pthread_cond_destroy");
-    CHECK_RC(pthread_mutex_destroy(&queue.lock), "pthread_mutex_destroy");
-    free(threads);
-    free(args);
-}
-
-/* Sum of everything put: even producers put i*i, odd ones -i (mod 2^64, like the checksum). */
-static uint64_t expected_checksum(int producer_count, long n)
-{
-    uint64_t squares = 0, naturals = 0;
-    for (long i = 1; i <= n; i++) {
-        squares += (uint64_t)producer_value(0, i);
-        naturals += (uint64_t)i;
-    }
-    uint64_t evens = (uint64_t)(producer_count + 1) / 2, odds = (uint64_t)producer_count / 2;
-    return evens * squares - odds * naturals;
+    thread_roles roles = {.n = n, .log = log};
+    fifo_init(&roles.fifo, producer_count);
+    run_threads(producer_count + 1, thread_role, &roles); /* returns when all have finished */
+    fifo_destroy(&roles.fifo);
 }
 
 int main(int argc, char **argv)
@@ -398,32 +263,31 @@ int main(int argc, char **argv)
 
     long n = opt.n;
     int producer_count = opt.workers;
+    const char *refused = producers_refused(producer_count, n);
+    if (refused != NULL) usage_exit(refused);
     size_t expected = (size_t)producer_count * (size_t)n;
-    received_log log = {checked_malloc(expected, sizeof(produced_item)), 0, expected};
+    item_log log = item_log_new(expected);
 
     double start = now_seconds();
-    if (opt.variant_index == 0)
+    if (opt.variant_index == VARIANT_PIPE)
         consume_pipe(producer_count, n, &log);
-    else if (opt.variant_index == 1)
+    else if (opt.variant_index == VARIANT_MQUEUE)
         consume_mqueue(producer_count, n, &log);
     else
         consume_threads(producer_count, n, &log);
     double elapsed = now_seconds() - start;
 
-    size_t stored = log.count < log.capacity ? log.count : log.capacity;
-    uint64_t checksum = 0; /* unsigned: wraps mod 2^64 instead of overflowing for huge runs */
-    for (size_t k = 0; k < stored; k++) {
-        checksum += (uint64_t)log.items[k].value;
+    for (size_t k = 0; k < log.count && k < log.capacity; k++)
         say(&opt, "%ld\n", log.items[k].value);
-    }
+    uint64_t checksum = item_log_checksum(&log);
     bool pass = verify_count("values received", (long long)expected, (long long)log.count);
-    pass = pass && verify_producers(log.items, stored, producer_count, n);
+    pass = pass && verify_producers(log.items, log.count, producer_count, n);
 
     printf("%d producers put %ld values each: received %zu (expected %zu), checksum %" PRId64
            " (expected %" PRId64 ")\n", producer_count, n, log.count, expected, (int64_t)checksum,
-           (int64_t)expected_checksum(producer_count, n));
+           (int64_t)producers_checksum_expected(producer_count, n));
     print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%" PRId64 " producers=%d",
                  log.count, (int64_t)checksum, producer_count);
-    free(log.items);
+    item_log_free(&log);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }
