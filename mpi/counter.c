@@ -109,7 +109,7 @@ int main(int argc, char **argv)
     }
 
     long long expected = (long long)world_size * opt.n;
-    if (world_rank == ROOT_RANK) say(&opt, "Number at the beginning is %d\n", 0);
+    if (world_rank == ROOT_RANK) say(&opt, "Number at the beginning is %lld\n", *value);
 
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
     double start = MPI_Wtime();

@@ -16,7 +16,8 @@
  * Observe: compare increments per second with -n 10000000 --quiet: reduction >> atomic >
  * critical and lock. With --delay-ms D the pause sits inside the locked step (critical, lock),
  * so the threads take turns and a run lasts W * n * D ms; atomic and reduction cannot hold a
- * pause inside their step, so they pause just before it and the pauses overlap.
+ * pause inside their step, so they pause just before it and the pauses overlap. A team smaller
+ * than asked for (OMP_THREAD_LIMIT) is exit 3, not a wrong count.
  *
  * Run:  ./omp/counter
  *       OMP_NUM_THREADS=2 ./omp/counter --variant atomic -n 10000000 --quiet
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 
 #include "../common/harness.h"
+#include "../common/omp_team.h"
 
 static const program_info info = {
     .concept = "counter",
@@ -47,60 +49,75 @@ static const program_info info = {
 
 enum { VARIANT_CRITICAL, VARIANT_ATOMIC, VARIANT_LOCK, VARIANT_REDUCTION };
 
-static long long add_with_critical(int worker_count, long increments, long delay_ms)
+/* Everything the team shares. */
+typedef struct {
+    long long value; /* critical, atomic, lock; reduction adds its total at the end */
+    omp_lock_t lock;
+    long increments;
+    long delay_ms;
+    int team_size; /* the team that ran, for team_check */
+} shared_counter;
+
+static void add_with_critical(shared_counter *counter, int worker_count)
 {
-    long long count = 0;
-#pragma omp parallel num_threads(worker_count) default(none) shared(count, increments, delay_ms)
-    for (long i = 0; i < increments; i++) {
+#pragma omp parallel num_threads(worker_count) default(none) shared(counter)
+    {
+#pragma omp single nowait
+        counter->team_size = omp_get_num_threads();
+        for (long i = 0; i < counter->increments; i++) {
 #pragma omp critical
-        {
-            long long local_copy = count;
-            if (delay_ms > 0) sleep_ms(delay_ms);
-            count = local_copy + 1;
+            {
+                long long local_copy = counter->value;
+                if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+                counter->value = local_copy + 1;
+            }
         }
     }
-    return count;
 }
 
-static long long add_with_atomic(int worker_count, long increments, long delay_ms)
+static void add_with_atomic(shared_counter *counter, int worker_count)
 {
-    long long count = 0;
-#pragma omp parallel num_threads(worker_count) default(none) shared(count, increments, delay_ms)
-    for (long i = 0; i < increments; i++) {
-        if (delay_ms > 0) sleep_ms(delay_ms);
+#pragma omp parallel num_threads(worker_count) default(none) shared(counter)
+    {
+#pragma omp single nowait
+        counter->team_size = omp_get_num_threads();
+        for (long i = 0; i < counter->increments; i++) {
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
 #pragma omp atomic update
-        count++;
+            counter->value++;
+        }
     }
-    return count;
 }
 
-static long long add_with_lock(int worker_count, long increments, long delay_ms)
+static void add_with_lock(shared_counter *counter, int worker_count)
 {
-    long long count = 0;
-    omp_lock_t lock;
-    omp_init_lock(&lock);
-#pragma omp parallel num_threads(worker_count) default(none) shared(count, lock, increments, delay_ms)
-    for (long i = 0; i < increments; i++) {
-        omp_set_lock(&lock);
-        long long local_copy = count;
-        if (delay_ms > 0) sleep_ms(delay_ms);
-        count = local_copy + 1;
-        omp_unset_lock(&lock);
+#pragma omp parallel num_threads(worker_count) default(none) shared(counter)
+    {
+#pragma omp single nowait
+        counter->team_size = omp_get_num_threads();
+        for (long i = 0; i < counter->increments; i++) {
+            omp_set_lock(&counter->lock);
+            long long local_copy = counter->value;
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+            counter->value = local_copy + 1;
+            omp_unset_lock(&counter->lock);
+        }
     }
-    omp_destroy_lock(&lock);
-    return count;
 }
 
-static long long add_with_reduction(int worker_count, long increments, long delay_ms)
+static void add_with_reduction(shared_counter *counter, int worker_count)
 {
-    long long count = 0;
-#pragma omp parallel num_threads(worker_count) default(none) shared(increments, delay_ms) \
-    reduction(+ : count)
-    for (long i = 0; i < increments; i++) {
-        if (delay_ms > 0) sleep_ms(delay_ms);
-        count++; /* this thread's private copy */
+    long long count = counter->value; /* OpenMP adds every thread's private count to this */
+#pragma omp parallel num_threads(worker_count) default(none) shared(counter) reduction(+ : count)
+    {
+#pragma omp single nowait
+        counter->team_size = omp_get_num_threads();
+        for (long i = 0; i < counter->increments; i++) {
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+            count++; /* this thread's private copy, which starts at 0 */
+        }
     }
-    return count;
+    counter->value = count;
 }
 
 int main(int argc, char **argv)
@@ -108,21 +125,33 @@ int main(int argc, char **argv)
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
-    static long long (*const add_for_variant[])(int, long, long) = {
-        [VARIANT_CRITICAL] = add_with_critical, [VARIANT_ATOMIC] = add_with_atomic,
-        [VARIANT_LOCK] = add_with_lock, [VARIANT_REDUCTION] = add_with_reduction};
+    shared_counter counter = {.value = 0, .increments = opt.n, .delay_ms = opt.delay_ms};
+    /* The notebook's Lock (the lock variant's; critical names its lock implicitly). */
+    omp_init_lock(&counter.lock);
+    team_exact();
+
     long long expected = (long long)opt.workers * opt.n;
-    say(&opt, "Number at the beginning is %d\n", 0);
+    say(&opt, "Number at the beginning is %lld\n", counter.value);
 
     double start = omp_get_wtime();
-    long long got = add_for_variant[opt.variant_index](opt.workers, opt.n, opt.delay_ms);
+    if (opt.variant_index == VARIANT_CRITICAL)
+        add_with_critical(&counter, opt.workers);
+    else if (opt.variant_index == VARIANT_ATOMIC)
+        add_with_atomic(&counter, opt.workers);
+    else if (opt.variant_index == VARIANT_LOCK)
+        add_with_lock(&counter, opt.workers);
+    else
+        add_with_reduction(&counter, opt.workers);
     double elapsed = omp_get_wtime() - start;
+    team_check(opt.workers, counter.team_size); /* a smaller team would add fewer ones */
 
+    long long got = counter.value;
     bool pass = verify_count("the counter", expected, got);
 
     say(&opt, "Number at the end is %lld\n", got);
     printf("counter %s: %d workers x %ld increments: expected %lld, got %lld (%.3g increments/s)\n",
            opt.variant, opt.workers, opt.n, expected, got, elapsed > 0 ? (double)got / elapsed : 0.0);
     print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
+    omp_destroy_lock(&counter.lock);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

@@ -91,9 +91,9 @@ static void add_with_atomic(shared_counter *counter)
 }
 
 /* What every worker runs: process workers take the process-shared mutex. */
-static void counter_worker(void *shared, int worker_index)
+static void counter_worker(void *shared, int worker)
 {
-    (void)worker_index; /* every worker does the same */
+    (void)worker; /* every worker does the same */
     shared_counter *counter = shared;
     if (counter->variant == VARIANT_SPIN) add_with_spin(counter);
     else if (counter->variant == VARIANT_ATOMIC) add_with_atomic(counter);
