@@ -11,9 +11,10 @@
  *   manager  a worker sends ASK (carrying the item it just finished, which is its task_done),
  *            rank 0 answers with the next ITEM, or with STOP once the queue is empty. Rank 0
  *            has joined the queue when every item has come back done; the STOPs end the
- *            workers, which then leave MPI like joined threads. Rank 0 prints each line as
- *            its result returns (it is the only rank that writes). With -np 1 there is
- *            nobody to ask: rank 0 works through the queue itself.
+ *            workers, which then leave MPI like joined threads. Rank 0 logs each result as it
+ *            returns and prints the lines from that log after the timed part (it is the only
+ *            rank that writes). With -np 1 there is nobody to ask: rank 0 works through the
+ *            queue itself.
  *
  * Run:  mpirun -np 4 ./mpi/queue
  *       mpirun -np 3 ./mpi/queue -n 1000000 --quiet
@@ -43,26 +44,30 @@ enum { NOTHING_DONE = 0 };
 
 static int world_rank, world_size;
 
-/* What came back done, for the check: every item, in the order the results returned. */
+/* What came back done, for the check and the lines: every item and who did it, in the order
+ * the results returned. */
 typedef struct {
     long *items;
+    int *workers;
     size_t count;
     size_t capacity;
 } processed_log;
 
-static void log_processed(processed_log *log, long item, int worker, const options *opt)
+static void log_processed(processed_log *log, long item, int worker)
 {
-    if (log->count < log->capacity) log->items[log->count] = item; /* extras counted, not stored */
+    if (log->count < log->capacity) { /* an extra item is counted, never stored */
+        log->items[log->count] = item;
+        log->workers[log->count] = worker;
+    }
     log->count++;
-    say(opt, "in worker %d got %ld\n", worker, item);
 }
 
 /* ---- rank 0: the queue and its manager ---- */
-static void manage_queue(long n, processed_log *log, const options *opt)
+static void manage_queue(long n, processed_log *log)
 {
     long next_item = 1; /* the queue is 1..n; its head is all rank 0 needs to hold */
     if (world_size == 1) {
-        for (; next_item <= n; next_item++) log_processed(log, next_item, ROOT_RANK, opt);
+        for (; next_item <= n; next_item++) log_processed(log, next_item, ROOT_RANK);
         return;
     }
     int active_workers = world_size - 1;
@@ -72,7 +77,7 @@ static void manage_queue(long n, processed_log *log, const options *opt)
         MPI_CHECK(MPI_Recv(&done_item, 1, MPI_LONG, MPI_ANY_SOURCE, TAG_ASK, MPI_COMM_WORLD,
                            &status), "MPI_Recv");
         int worker = status.MPI_SOURCE;
-        if (done_item != NOTHING_DONE) log_processed(log, done_item, worker, opt); /* task_done */
+        if (done_item != NOTHING_DONE) log_processed(log, done_item, worker); /* task_done */
         if (next_item <= n) {
             MPI_CHECK(MPI_Send(&next_item, 1, MPI_LONG, worker, TAG_ITEM, MPI_COMM_WORLD),
                       "MPI_Send");
@@ -105,14 +110,15 @@ int main(int argc, char **argv)
     mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
 
     long n = opt.n;
-    processed_log log = {NULL, 0, 0};
+    processed_log log = {NULL, NULL, 0, 0};
     if (world_rank == ROOT_RANK) /* only rank 0 holds the queue and what came back */
-        log = (processed_log){checked_malloc((size_t)n, sizeof(long)), 0, (size_t)n};
+        log = (processed_log){checked_malloc((size_t)n, sizeof(long)),
+                              checked_malloc((size_t)n, sizeof(int)), 0, (size_t)n};
 
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
     double start = MPI_Wtime();
     if (world_rank == ROOT_RANK)
-        manage_queue(n, &log, &opt);
+        manage_queue(n, &log);
     else
         work_on_queue();
     double elapsed = MPI_Wtime() - start;
@@ -120,14 +126,18 @@ int main(int argc, char **argv)
     bool pass = true;
     if (world_rank == ROOT_RANK) {
         long checksum = 0;
-        for (size_t k = 0; k < log.count && k < log.capacity; k++) checksum += log.items[k];
+        for (size_t k = 0; k < log.count && k < log.capacity; k++) {
+            say(&opt, "in worker %d got %ld\n", log.workers[k], log.items[k]);
+            checksum += log.items[k];
+        }
         pass = verify_count("items processed", n, (long long)log.count);
         pass = pass && verify_exactly_once(log.items, log.count, n);
         say(&opt, "end main\n");
-        printf("%d ranks processed %zu of %ld items (expected %ld), checksum %ld (expected %ld)\n",
-               world_size, log.count, n, n, checksum, n * (n + 1) / 2);
+        printf("%d workers processed %zu of %ld items (expected %ld), checksum %ld (expected %ld)\n",
+               opt.workers, log.count, n, n, checksum, n * (n + 1) / 2);
         print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%ld", log.count, checksum);
     }
     free(log.items);
+    free(log.workers);
     return mpi_finish(pass);
 }

@@ -14,7 +14,8 @@
  *           queue.Queue's internal mutex. Every thread of a parallel region takes items until
  *           the queue is empty; the region's closing barrier is the join.
  * Either way the team ends with its region: no thread is left running, unlike the notebook's
- * daemon threads, which die with the program in mid-loop.
+ * daemon threads, which die with the program in mid-loop. The threads log what they took; the
+ * "in worker W got I" lines are printed from that log after the timed part.
  *
  * Run:  ./omp/queue
  *       OMP_NUM_THREADS=2 ./omp/queue -n 1000000 --variant locked --quiet
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 
 #include "../common/harness.h"
+#include "../common/omp_team.h"
 
 static const program_info info = {
     .concept = "queue",
@@ -38,38 +40,41 @@ static const program_info info = {
     .default_workers = 10,
 };
 
-/* What the workers did, for the check: every item taken, in the order the workers finished. */
+enum { VARIANT_TASKS, VARIANT_LOCKED };
+
+/* What the workers did, for the check and the lines: every item taken and who took it, in
+ * the order the workers finished. */
 typedef struct {
     long *items;
+    int *workers;
     size_t count;
     size_t capacity;
 } processed_log;
 
-static void log_processed(processed_log *log, long item)
+static void log_processed(processed_log *log, long item, int worker)
 {
     size_t slot;
 #pragma omp atomic capture
     slot = log->count++;
-    if (slot < log->capacity) log->items[slot] = item; /* an extra item is counted, never stored */
+    if (slot < log->capacity) { /* an extra item is counted, never stored */
+        log->items[slot] = item;
+        log->workers[slot] = worker;
+    }
 }
 
-static void process(processed_log *log, long item, const options *opt)
-{
-    log_processed(log, item);
-    say(opt, "in worker %d got %ld\n", omp_get_thread_num(), item);
-}
 
 /* ---- tasks: OpenMP's task pool is the queue ---- */
-static void drain_with_tasks(long n, processed_log *log, const options *opt)
+static void drain_with_tasks(long n, processed_log *log, int workers, int *team_size)
 {
-#pragma omp parallel num_threads(opt->workers) default(none) shared(n, log, opt)
+#pragma omp parallel num_threads(workers) default(none) shared(n, log, team_size)
 #pragma omp single
     {
+        *team_size = omp_get_num_threads();
 #pragma omp taskgroup
         {
             for (long item = 1; item <= n; item++) {
-#pragma omp task default(none) firstprivate(item) shared(log, opt)
-                process(log, item, opt);
+#pragma omp task default(none) firstprivate(item) shared(log)
+                log_processed(log, item, omp_get_thread_num());
             }
         } /* q.join(): every task created in the group has finished */
     }
@@ -92,17 +97,19 @@ static bool queue_get(locked_queue *q, long *item)
     return got;
 }
 
-static void drain_with_lock(long n, processed_log *log, const options *opt)
+static void drain_with_lock(long n, processed_log *log, int workers, int *team_size)
 {
     long *items = checked_malloc((size_t)n, sizeof *items);
     for (long k = 0; k < n; k++) items[k] = k + 1; /* q.put(1) .. q.put(n) */
     locked_queue queue = {.items = items, .head = 0, .count = n};
     omp_init_lock(&queue.lock);
 
-#pragma omp parallel num_threads(opt->workers) default(none) shared(queue, log, opt)
+#pragma omp parallel num_threads(workers) default(none) shared(queue, log, team_size)
     {
+#pragma omp single nowait
+        *team_size = omp_get_num_threads();
         long item;
-        while (queue_get(&queue, &item)) process(log, item, opt);
+        while (queue_get(&queue, &item)) log_processed(log, item, omp_get_thread_num());
     } /* the region's barrier: every thread found the queue empty and finished its last item */
 
     omp_destroy_lock(&queue.lock);
@@ -115,19 +122,26 @@ int main(int argc, char **argv)
     parse_or_exit(&info, argc, argv, &opt);
 
     long n = opt.n;
-    processed_log log = {.items = checked_malloc((size_t)n, sizeof(long)), .count = 0,
+    processed_log log = {.items = checked_malloc((size_t)n, sizeof(long)),
+                         .workers = checked_malloc((size_t)n, sizeof(int)), .count = 0,
                          .capacity = (size_t)n};
+    int team_size = 0;
 
+    team_exact();
     double start = omp_get_wtime();
-    if (opt.variant_index == 0)
-        drain_with_tasks(n, &log, &opt);
+    if (opt.variant_index == VARIANT_TASKS)
+        drain_with_tasks(n, &log, opt.workers, &team_size);
     else
-        drain_with_lock(n, &log, &opt);
+        drain_with_lock(n, &log, opt.workers, &team_size);
     double elapsed = omp_get_wtime() - start;
+    team_check(opt.workers, team_size);
 
     size_t processed = log.count;
     long checksum = 0;
-    for (size_t k = 0; k < processed && k < log.capacity; k++) checksum += log.items[k];
+    for (size_t k = 0; k < processed && k < log.capacity; k++) {
+        say(&opt, "in worker %d got %ld\n", log.workers[k], log.items[k]);
+        checksum += log.items[k];
+    }
     bool pass = verify_count("items processed", n, (long long)processed);
     pass = pass && verify_exactly_once(log.items, processed, n);
 
@@ -136,5 +150,6 @@ int main(int argc, char **argv)
            opt.workers, processed, n, n, checksum, n * (n + 1) / 2);
     print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%ld", processed, checksum);
     free(log.items);
+    free(log.workers);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

@@ -13,7 +13,8 @@
  * Observe: join() returns exactly when the last task_done() runs, not when the queue is empty
  * (the last items are still being worked on then). The notebook's workers are daemon threads
  * that die with the program in mid-loop; ours are told to stop (queue_shutdown, as Python
- * 3.13's Queue.shutdown) and joined, so no thread is left running.
+ * 3.13's Queue.shutdown) and joined, so no thread is left running. The workers log what they
+ * took; the "in worker W got I" lines are printed from that log after the timed part.
  *
  * Run:  ./posix/queue
  *       ./posix/queue -n 1000000 -w 2 --quiet
@@ -126,24 +127,28 @@ static void queue_shutdown(work_queue *q)
     CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
 }
 
-/* What the workers did, for the check: every item taken, in the order the workers finished. */
+/* What the workers did, for the check and the lines: every item taken and who took it, in
+ * the order the workers finished. */
 typedef struct {
     long *items;
+    int *workers;
     atomic_size_t count;
     size_t capacity;
 } processed_log;
 
-static void log_processed(processed_log *log, long item)
+static void log_processed(processed_log *log, long item, int worker)
 {
     size_t slot = atomic_fetch_add(&log->count, 1);
-    if (slot < log->capacity) log->items[slot] = item; /* an extra item is counted, never stored */
+    if (slot < log->capacity) { /* an extra item is counted, never stored */
+        log->items[slot] = item;
+        log->workers[slot] = worker;
+    }
 }
 
 typedef struct {
     int worker_id;
     work_queue *queue;
     processed_log *log;
-    const options *opt;
 } worker_args;
 
 static void *worker(void *arg)
@@ -151,8 +156,7 @@ static void *worker(void *arg)
     const worker_args *self = arg;
     long item;
     while (queue_get(self->queue, &item)) {
-        log_processed(self->log, item);
-        say(self->opt, "in worker %d got %ld\n", self->worker_id, item);
+        log_processed(self->log, item, self->worker_id);
         queue_task_done(self->queue);
     }
     return NULL;
@@ -167,14 +171,15 @@ int main(int argc, char **argv)
     int worker_count = opt.workers;
     work_queue queue;
     queue_init(&queue);
-    processed_log log = {.items = checked_malloc((size_t)n, sizeof(long)), .capacity = (size_t)n};
+    processed_log log = {.items = checked_malloc((size_t)n, sizeof(long)),
+                         .workers = checked_malloc((size_t)n, sizeof(int)), .capacity = (size_t)n};
     atomic_init(&log.count, 0);
     pthread_t *threads = checked_malloc((size_t)worker_count, sizeof *threads);
     worker_args *args = checked_malloc((size_t)worker_count, sizeof *args);
 
     double start = now_seconds();
     for (int w = 0; w < worker_count; w++) {
-        args[w] = (worker_args){.worker_id = w, .queue = &queue, .log = &log, .opt = &opt};
+        args[w] = (worker_args){.worker_id = w, .queue = &queue, .log = &log};
         CHECK_RC(pthread_create(&threads[w], NULL, worker, &args[w]), "pthread_create");
     }
     for (long item = 1; item <= n; item++) queue_put(&queue, item);
@@ -187,7 +192,10 @@ int main(int argc, char **argv)
 
     size_t processed = atomic_load(&log.count);
     long checksum = 0;
-    for (size_t k = 0; k < processed && k < log.capacity; k++) checksum += log.items[k];
+    for (size_t k = 0; k < processed && k < log.capacity; k++) {
+        say(&opt, "in worker %d got %ld\n", log.workers[k], log.items[k]);
+        checksum += log.items[k];
+    }
     bool pass = verify_count("items processed", n, (long long)processed);
     pass = pass && verify_count("items done when join() returned", n, (long long)done_at_join);
     pass = pass && verify_exactly_once(log.items, processed, n);
@@ -198,6 +206,7 @@ int main(int argc, char **argv)
     print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%ld", processed, checksum);
     queue_destroy(&queue);
     free(log.items);
+    free(log.workers);
     free(threads);
     free(args);
     return pass ? EXIT_PASS : EXIT_FAIL;
