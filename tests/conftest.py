@@ -11,14 +11,6 @@ import uuid
 import pytest
 
 import leftovers
-import suite
-
-# Sanitized MPI runs: Open MPI 4.1 dlclose()s its plugins in MPI_Finalize, and with the default
-# fast unwinder (frame pointers; the MPI libraries have none) a leak report's stack is two frames
-# ending in "<unknown module>", which no suppression can match. Full unwinding on malloc lets every
-# stack reach libmpi/libopen-pal/... where tests/lsan.supp matches it. No effect on plain builds.
-if "fast_unwind_on_malloc" not in suite.SANITIZER_ENV["LSAN_OPTIONS"]:
-    suite.SANITIZER_ENV["LSAN_OPTIONS"] += ":fast_unwind_on_malloc=0"
 
 _state = {}
 
