@@ -32,7 +32,7 @@ static inline void team_exact(void) { omp_set_dynamic(0); }
 static inline void team_check(int asked, int got)
 {
     if (got != asked)
-        die_msg("OpenMP started %d threads, %d asked for (OMP_THREAD_LIMIT or too many threads?)",
+        die_msg("OpenMP granted %d of the %d threads asked for (OMP_THREAD_LIMIT? too many threads?)",
                 got, asked);
 }
 
