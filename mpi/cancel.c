@@ -40,21 +40,7 @@ static const program_info info = {
 
 enum { TAG_STOP = 1, TAG_STOPPED };
 
-/* Steps of work between two looks at the outside world: a few microseconds. */
-enum { BATCH_STEPS = 4096 };
-
 static int world_rank, world_size;
-
-/* One batch of real CPU work: xorshift64 steps, each depending on the last. */
-static uint64_t work_batch(uint64_t state)
-{
-    for (int step = 0; step < BATCH_STEPS; step++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-    }
-    return state;
-}
 
 /* A worker rank: work until STOP arrives, then say so. Returns nothing: its news is the reply. */
 static void work_until_told(void)

@@ -25,7 +25,6 @@
  *       mpirun -np 4 ./mpi/shared_array -n 100000 --variant shm --quiet
  * (as root or with more ranks than cores, see the README: "MPI on a small machine")
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,44 +52,80 @@ enum { VARIANT_ACCUMULATE, VARIANT_SHM };
 
 static int world_rank, world_size;
 
-/* accumulate: rank 0's window holds the array; *result gets rank 0's copy after the updates. */
-static double add_accumulate(double *result, int n, long delay_ms)
-{
-    double *window_memory = NULL;
+/* The array as this rank sees it. */
+typedef struct {
     MPI_Win window;
-    MPI_Aint bytes = world_rank == ROOT_RANK ? (MPI_Aint)n * (MPI_Aint)sizeof(double) : 0;
-    MPI_CHECK(MPI_Win_allocate(bytes, sizeof(double), MPI_INFO_NULL, MPI_COMM_WORLD, &window_memory,
-                               &window), "MPI_Win_allocate");
-    if (world_rank == ROOT_RANK && n > 0) { /* local stores into a window belong in an epoch */
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, window), "MPI_Win_lock");
-        memcpy(window_memory, result, (size_t)bytes);
-        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock");
-    }
+    double *values; /* shm: the node's array in my address space (the address differs per rank) */
+    MPI_Comm node;  /* shm: the ranks of my node */
+    int node_rank;
+} array_window;
 
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* the array is ready */
-    double start = MPI_Wtime();
+/* accumulate: the array lives in a window on rank 0, filled from rank 0's values;
+ * shm: the ranks of a node share one array, the node's rank 0 owns it. */
+static array_window open_array(int variant, const double *values, int n)
+{
+    array_window array = {.node = MPI_COMM_NULL};
+    if (variant == VARIANT_ACCUMULATE) {
+        double *window_memory;
+        MPI_Aint bytes = world_rank == ROOT_RANK ? (MPI_Aint)n * (MPI_Aint)sizeof(double) : 0;
+        MPI_CHECK(MPI_Win_allocate(bytes, sizeof(double), MPI_INFO_NULL, MPI_COMM_WORLD,
+                                   &window_memory, &array.window), "MPI_Win_allocate");
+        if (world_rank == ROOT_RANK && n > 0) { /* local stores into a window belong in an epoch */
+            MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, array.window), "MPI_Win_lock");
+            memcpy(window_memory, values, (size_t)bytes);
+            MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array.window), "MPI_Win_unlock");
+        }
+        array.values = window_memory;
+        return array;
+    }
+    MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL,
+                                  &array.node), "MPI_Comm_split_type");
+    MPI_CHECK(MPI_Comm_rank(array.node, &array.node_rank), "MPI_Comm_rank");
+    double *mine;
+    MPI_Aint bytes = array.node_rank == 0 ? (MPI_Aint)n * (MPI_Aint)sizeof(double) : 0, owner_bytes;
+    int displacement_unit;
+    MPI_CHECK(MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, array.node, &mine,
+                                      &array.window), "MPI_Win_allocate_shared");
+    MPI_CHECK(MPI_Win_shared_query(array.window, 0, &owner_bytes, &displacement_unit,
+                                   &array.values), "MPI_Win_shared_query");
+    if (array.node_rank == 0) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, array.window), "MPI_Win_lock");
+        for (int i = 0; i < n; i++) array.values[i] = 100.0 * i;
+        MPI_CHECK(MPI_Win_unlock(0, array.window), "MPI_Win_unlock");
+    }
+    return array;
+}
+
+/* accumulate: MPI does each read-modify-write at the target; this rank never reads the value. */
+static void add_with_accumulate(const array_window *array, int n, long delay_ms)
+{
     const double one = 1.0;
-    MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock");
+    MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
     for (int i = 0; i < n; i++) {
         if (delay_ms > 0) sleep_ms(delay_ms);
-        MPI_CHECK(MPI_Accumulate(&one, 1, MPI_DOUBLE, ROOT_RANK, i, 1, MPI_DOUBLE, MPI_SUM, window),
-                  "MPI_Accumulate");
+        MPI_CHECK(MPI_Accumulate(&one, 1, MPI_DOUBLE, ROOT_RANK, i, 1, MPI_DOUBLE, MPI_SUM,
+                                 array->window), "MPI_Accumulate");
     }
-    MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock"); /* my updates are done */
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");         /* everybody's are */
-    double elapsed = MPI_Wtime() - start;
+    MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock"); /* my updates are done */
+}
 
-    if (world_rank == ROOT_RANK && n > 0) {
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock");
-        memcpy(result, window_memory, (size_t)bytes);
-        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock");
+/* shm: plain loads and stores into the node's array, one rank at a time. */
+static void add_with_shared_memory(const array_window *array, int n, long delay_ms)
+{
+    for (int i = 0; i < n; i++) {
+        /* Lock and unlock order the loads and stores with the other ranks' (they are memory
+         * barriers for a shared window), and exclusive means one rank at a time. */
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, array->window), "MPI_Win_lock");
+        double value = array->values[i];
+        /* inside the lock: nobody else touches values[i] */
+        if (delay_ms > 0) sleep_ms(delay_ms);
+        array->values[i] = value + 1.0;
+        MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
     }
-    MPI_CHECK(MPI_Win_free(&window), "MPI_Win_free");
-    return elapsed;
 }
 
 /* Across nodes: each node leader adds its node's increments (value - 100*i) into rank 0's array. */
-static void combine_nodes(double *node_values, double *result, int n, int node_rank)
+static void combine_nodes(const double *node_values, double *result, int n, int node_rank)
 {
     MPI_Comm leaders;
     MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, node_rank == 0 ? 0 : MPI_UNDEFINED, world_rank,
@@ -114,57 +149,23 @@ static void combine_nodes(double *node_values, double *result, int n, int node_r
     MPI_CHECK(MPI_Comm_free(&leaders), "MPI_Comm_free");
 }
 
-/* shm: the ranks of a node share one array, the node's rank 0 owns it. */
-static double add_shared_memory(double *result, int n, long delay_ms)
+/* After every rank has added: rank 0's values get the array back, and the window goes. */
+static void close_array(int variant, array_window *array, double *values, int n)
 {
-    MPI_Comm node;
-    int node_rank;
-    MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
-              "MPI_Comm_split_type");
-    MPI_CHECK(MPI_Comm_rank(node, &node_rank), "MPI_Comm_rank");
-
-    double *mine, *values;
-    MPI_Win window;
-    MPI_Aint bytes = node_rank == 0 ? (MPI_Aint)n * (MPI_Aint)sizeof(double) : 0, owner_bytes;
-    int displacement_unit;
-    MPI_CHECK(MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, node, &mine, &window),
-              "MPI_Win_allocate_shared");
-    /* Where the owner's array appears in my address space (the address differs per rank). */
-    MPI_CHECK(MPI_Win_shared_query(window, 0, &owner_bytes, &displacement_unit, &values),
-              "MPI_Win_shared_query");
-    if (node_rank == 0) {
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, window), "MPI_Win_lock");
-        for (int i = 0; i < n; i++) values[i] = 100.0 * i;
-        MPI_CHECK(MPI_Win_unlock(0, window), "MPI_Win_unlock");
+    if (variant == VARIANT_ACCUMULATE) {
+        if (world_rank == ROOT_RANK && n > 0) {
+            MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
+            memcpy(values, array->values, (size_t)n * sizeof *values);
+            MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock");
+        }
+    } else {
+        if (array->node_rank == 0)
+            MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, array->window), "MPI_Win_lock");
+        combine_nodes(array->values, values, n, array->node_rank);
+        if (array->node_rank == 0) MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
     }
-
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every node's array is ready */
-    double start = MPI_Wtime();
-    for (int i = 0; i < n; i++) {
-        /* Lock and unlock order the loads and stores with the other ranks' (they are memory
-         * barriers for a shared window), and exclusive means one rank at a time. */
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, window), "MPI_Win_lock");
-        double value = values[i];
-        if (delay_ms > 0) sleep_ms(delay_ms); /* inside the lock: nobody else touches values[i] */
-        values[i] = value + 1.0;
-        MPI_CHECK(MPI_Win_unlock(0, window), "MPI_Win_unlock");
-    }
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank has added */
-    double elapsed = MPI_Wtime() - start;
-
-    if (node_rank == 0) MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, window), "MPI_Win_lock");
-    combine_nodes(values, result, n, node_rank);
-    if (node_rank == 0) MPI_CHECK(MPI_Win_unlock(0, window), "MPI_Win_unlock");
-    MPI_CHECK(MPI_Win_free(&window), "MPI_Win_free");
-    MPI_CHECK(MPI_Comm_free(&node), "MPI_Comm_free");
-    return elapsed;
-}
-
-/* What the elements must add up to: sum of 100*i, plus 1 per worker per element. */
-static double expected_checksum(size_t n, int added_per_element)
-{
-    uint64_t base = n == 0 ? 0 : 100 * (uint64_t)n * (n - 1) / 2;
-    return (double)(base + (uint64_t)added_per_element * n);
+    MPI_CHECK(MPI_Win_free(&array->window), "MPI_Win_free");
+    if (array->node != MPI_COMM_NULL) MPI_CHECK(MPI_Comm_free(&array->node), "MPI_Comm_free");
 }
 
 int main(int argc, char **argv)
@@ -183,25 +184,29 @@ int main(int argc, char **argv)
         }
     }
 
-    double elapsed = opt.variant_index == VARIANT_ACCUMULATE
-                         ? add_accumulate(values, n, opt.delay_ms)
-                         : add_shared_memory(values, n, opt.delay_ms);
+    array_window array = open_array(opt.variant_index, values, n);
+
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* the array is ready everywhere */
+    double start = MPI_Wtime();
+    if (opt.variant_index == VARIANT_ACCUMULATE)
+        add_with_accumulate(&array, n, opt.delay_ms);
+    else
+        add_with_shared_memory(&array, n, opt.delay_ms);
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank has added */
+    double elapsed = MPI_Wtime() - start;
+
+    close_array(opt.variant_index, &array, values, n);
 
     bool pass = true;
     if (world_rank == ROOT_RANK) {
-        double expected = expected_checksum((size_t)n, world_size), checksum;
-        pass = verify_array(values, (size_t)n, world_size, &checksum);
-        if (checksum != expected) {
-            fprintf(stderr, "%s: checksum %.1f, expected %.1f\n", program_name(), checksum,
-                    expected);
-            pass = false;
-        }
+        double expected, checksum;
+        pass = verify_array_checksum(values, (size_t)n, world_size, &expected, &checksum);
         if (!opt.quiet) {
             printf("array at the end is ");
             print_double_list(values, (size_t)n);
         }
-        printf("%d ranks each added 1 to %d elements: checksum %.1f (expected %.1f)\n", world_size,
-               n, checksum, expected);
+        printf("%d workers each added 1 to %d elements: checksum %.1f (expected %.1f)\n",
+               world_size, n, checksum, expected);
         print_result(&info, &opt, pass, elapsed, "expected=%.1f checksum=%.1f", expected, checksum);
     }
     free(values);

@@ -49,20 +49,6 @@ static const program_info info = {
 
 enum { VARIANT_CANCEL, VARIANT_FLAG };
 
-/* Steps of work between two looks at the outside world: a few microseconds. */
-enum { BATCH_STEPS = 4096 };
-
-/* One batch of real CPU work: xorshift64 steps, each depending on the last. */
-static uint64_t work_batch(uint64_t state)
-{
-    for (int step = 0; step < BATCH_STEPS; step++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-    }
-    return state;
-}
-
 /* Each worker's progress on a cache line of its own, so workers do not slow each other.
  * Read by main only after the region has ended. */
 typedef struct {

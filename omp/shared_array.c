@@ -24,12 +24,12 @@
  *       OMP_NUM_THREADS=4 ./omp/shared_array -n 100000 --variant reduction --quiet
  *       ./omp/shared_array -n 3 -w 3 --variant critical --delay-ms 100
  */
-#include <inttypes.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../common/harness.h"
+#include "../common/omp_team.h"
 
 static const program_info info = {
     .concept = "shared_array",
@@ -54,25 +54,35 @@ enum { VARIANT_ATOMIC, VARIANT_CRITICAL, VARIANT_REDUCTION };
  * default stack, and few enough blocks that their barriers cost little. */
 enum { BLOCK = 32768 };
 
-static void add_atomic(double *values, size_t n, int workers, long delay_ms)
+/* Each add_with_* runs one team and records in *team_size how many threads OpenMP gave it. */
+static void add_with_atomic(double *values, size_t n, int workers, long delay_ms, int *team_size)
 {
-#pragma omp parallel num_threads(workers) default(none) shared(values, n, delay_ms)
-    for (size_t i = 0; i < n; i++) {
-        if (delay_ms > 0) sleep_ms(delay_ms);
+#pragma omp parallel num_threads(workers) default(none) shared(values, n, delay_ms, team_size)
+    {
+#pragma omp single nowait
+        *team_size = omp_get_num_threads();
+        for (size_t i = 0; i < n; i++) {
+            if (delay_ms > 0) sleep_ms(delay_ms);
 #pragma omp atomic update
-        values[i] += 1.0;
+            values[i] += 1.0;
+        }
     }
 }
 
-static void add_critical(double *values, size_t n, int workers, long delay_ms)
+static void add_with_critical(double *values, size_t n, int workers, long delay_ms, int *team_size)
 {
-#pragma omp parallel num_threads(workers) default(none) shared(values, n, delay_ms)
-    for (size_t i = 0; i < n; i++) {
+#pragma omp parallel num_threads(workers) default(none) shared(values, n, delay_ms, team_size)
+    {
+#pragma omp single nowait
+        *team_size = omp_get_num_threads();
+        for (size_t i = 0; i < n; i++) {
 #pragma omp critical(array_lock)
-        {
-            double value = values[i];
-            if (delay_ms > 0) sleep_ms(delay_ms); /* inside the lock: nobody else touches values[i] */
-            values[i] = value + 1.0;
+            {
+                double value = values[i];
+                /* inside the lock: nobody else touches values[i] */
+                if (delay_ms > 0) sleep_ms(delay_ms);
+                values[i] = value + 1.0;
+            }
         }
     }
 }
@@ -91,18 +101,16 @@ static void add_block(double *values, size_t begin, size_t length, int workers, 
         }
 }
 
-static void add_reduction(double *values, size_t n, int workers, long delay_ms)
+static void add_with_reduction(double *values, size_t n, int workers, long delay_ms, int *team_size)
 {
-#pragma omp parallel num_threads(workers) default(none) shared(values, n, workers, delay_ms)
-    for (size_t begin = 0; begin < n; begin += BLOCK)
-        add_block(values, begin, n - begin < BLOCK ? n - begin : BLOCK, workers, delay_ms);
-}
-
-/* What the elements must add up to: sum of 100*i, plus 1 per worker per element. */
-static double expected_checksum(size_t n, int added_per_element)
-{
-    uint64_t base = n == 0 ? 0 : 100 * (uint64_t)n * (n - 1) / 2;
-    return (double)(base + (uint64_t)added_per_element * n);
+#pragma omp parallel num_threads(workers) default(none) \
+    shared(values, n, workers, delay_ms, team_size)
+    {
+#pragma omp single nowait
+        *team_size = omp_get_num_threads();
+        for (size_t begin = 0; begin < n; begin += BLOCK)
+            add_block(values, begin, n - begin < BLOCK ? n - begin : BLOCK, workers, delay_ms);
+    }
 }
 
 int main(int argc, char **argv)
@@ -119,21 +127,20 @@ int main(int argc, char **argv)
         print_double_list(values, n);
     }
 
+    int team_size = 0;
+    team_exact();
     double start = omp_get_wtime();
     if (opt.variant_index == VARIANT_ATOMIC)
-        add_atomic(values, n, opt.workers, opt.delay_ms);
+        add_with_atomic(values, n, opt.workers, opt.delay_ms, &team_size);
     else if (opt.variant_index == VARIANT_CRITICAL)
-        add_critical(values, n, opt.workers, opt.delay_ms);
+        add_with_critical(values, n, opt.workers, opt.delay_ms, &team_size);
     else
-        add_reduction(values, n, opt.workers, opt.delay_ms);
+        add_with_reduction(values, n, opt.workers, opt.delay_ms, &team_size);
     double elapsed = omp_get_wtime() - start;
+    team_check(opt.workers, team_size); /* fewer threads would add fewer ones: not a FAIL */
 
-    double expected = expected_checksum(n, opt.workers), checksum;
-    bool pass = verify_array(values, n, opt.workers, &checksum);
-    if (checksum != expected) {
-        fprintf(stderr, "%s: checksum %.1f, expected %.1f\n", program_name(), checksum, expected);
-        pass = false;
-    }
+    double expected, checksum;
+    bool pass = verify_array_checksum(values, n, opt.workers, &expected, &checksum);
 
     if (!opt.quiet) {
         printf("array at the end is ");

@@ -58,20 +58,6 @@ enum { VARIANT_PROCESS, VARIANT_THREAD };
 /* How long a worker may take to die of SIGTERM before it gets SIGKILL. */
 enum { GRACE_MS = 1000 };
 
-/* Steps of work between two looks at the outside world: a few microseconds. */
-enum { BATCH_STEPS = 4096 };
-
-/* One batch of real CPU work: xorshift64 steps, each depending on the last. */
-static uint64_t work_batch(uint64_t state)
-{
-    for (int step = 0; step < BATCH_STEPS; step++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-    }
-    return state;
-}
-
 /* Each thread's progress on a cache line of its own, so workers do not slow each other.
  * Read by main only after pthread_join. */
 typedef struct {
