@@ -227,7 +227,7 @@ def variants_from_help(text):
 
 
 def max_n_from_help(text):
-    m = re.search(r"at most (\d+)\)", text.split("-w W")[0])
+    m = re.search(r"^\s+-n N .*at most (\d+)\)", text, flags=re.M)
     return int(m.group(1)) if m else 10**12
 
 
