@@ -60,7 +60,7 @@ static void work_until_told(void)
 
 /* Rank 0: work until the deadline, stop everybody, collect the confirmations.
  * Returns the stop latency; *stopped counts the ranks confirmed stopped (rank 0 included). */
-static double work_then_stop_all(const options *opt, double start, int *stopped)
+static double run_and_stop_ranks(const options *opt, double start, int *stopped)
 {
     volatile uint64_t result; /* the work is stored, so the compiler must do it */
     uint64_t state = 1, batches = 0;
@@ -71,20 +71,28 @@ static double work_then_stop_all(const options *opt, double start, int *stopped)
     }
     (void)result;
 
+    /* Each rank's batches, printed once the latency is taken (printing is slow). */
+    uint64_t *rank_batches = checked_calloc((size_t)world_size, sizeof *rank_batches);
     double stop_at = MPI_Wtime();
     for (int rank = 1; rank < world_size; rank++)
         MPI_CHECK(MPI_Send(NULL, 0, MPI_INT, rank, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
     *stopped = 1; /* rank 0 has left its loop */
-    say(opt, "rank 0: stopped itself after %" PRIu64 " batches of work\n", batches);
+    rank_batches[ROOT_RANK] = batches;
     for (int rank = 1; rank < world_size; rank++) {
         uint64_t report[2];
         MPI_CHECK(MPI_Recv(report, 2, MPI_UINT64_T, rank, TAG_STOPPED, MPI_COMM_WORLD,
                            MPI_STATUS_IGNORE), "MPI_Recv");
         (*stopped)++;
-        say(opt, "rank %d: stopped after %" PRIu64 " batches of work, confirmed by its reply\n",
-            rank, report[1]);
+        rank_batches[rank] = report[1];
     }
-    return MPI_Wtime() - stop_at;
+    double latency = MPI_Wtime() - stop_at;
+
+    say(opt, "rank 0: stopped itself after %" PRIu64 " batches of work\n", rank_batches[ROOT_RANK]);
+    for (int rank = 1; rank < world_size; rank++)
+        say(opt, "rank %d: stopped after %" PRIu64 " batches of work, confirmed by its reply\n",
+            rank, rank_batches[rank]);
+    free(rank_batches);
+    return latency;
 }
 
 int main(int argc, char **argv)
@@ -100,7 +108,7 @@ int main(int argc, char **argv)
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
     double start = MPI_Wtime();
     if (world_rank == ROOT_RANK)
-        latency = work_then_stop_all(&opt, start, &stopped);
+        latency = run_and_stop_ranks(&opt, start, &stopped);
     else
         work_until_told();
     double elapsed = MPI_Wtime() - start;

@@ -12,8 +12,8 @@
  *   cancel  `#pragma omp cancel parallel`; each worker reaches `#pragma omp cancellation point`
  *           after every batch of work and, once the region is cancelled, jumps to the region's
  *           end. Cancellation is off unless OMP_CANCELLATION=true is in the environment when
- *           the runtime starts (then `omp cancel` does nothing and the workers would loop
- *           forever), so without it this program re-runs itself with it set, and says so.
+ *           the runtime starts (without it, `omp cancel` does nothing and the workers would
+ *           loop forever), so this program re-runs itself with it set, and says so.
  *   flag    a shared flag main sets with `omp atomic write` and every worker reads with
  *           `omp atomic read` after every batch: the portable, always-on way.
  * Either way the end of the parallel region is the join: when it is over, every worker is.
@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../common/harness.h"
+#include "../common/omp_team.h"
 
 static const program_info info = {
     .concept = "cancel",
@@ -55,19 +56,23 @@ typedef struct {
     _Alignas(64) uint64_t state;
     uint64_t batches;
     int started;
+    int stopped; /* flag: set by the worker once it has left its loop */
 } worker_progress;
 
 static worker_progress progress[MAX_WORKERS];
 
-/* cancel: runs the team; returns the stop latency, *team_size the threads OpenMP gave us. */
-static double run_cancel(const options *opt, int *team_size)
+/* cancel: returns the stop latency; *stopped counts the workers the region's end confirms. */
+static double run_and_stop_cancel(const options *opt, int *stopped)
 {
     double stop_at = 0;
-#pragma omp parallel num_threads(opt->workers + 1) default(none) shared(opt, progress, stop_at, team_size)
+    int team_size = 0;
+    team_exact();
+#pragma omp parallel num_threads(opt->workers + 1) default(none) \
+    shared(opt, progress, stop_at, team_size)
     {
         int id = omp_get_thread_num();
         if (id == 0) {
-            *team_size = omp_get_num_threads();
+            team_size = omp_get_num_threads();
             sleep_ms(opt->n);
             stop_at = omp_get_wtime();
 #pragma omp cancel parallel
@@ -81,20 +86,29 @@ static double run_cancel(const options *opt, int *team_size)
             }
         }
     }
-    return omp_get_wtime() - stop_at;
+    double latency = omp_get_wtime() - stop_at;
+    team_check(opt->workers + 1, team_size); /* main + the workers */
+
+    /* A cancelled worker jumps from its cancellation point straight to the region's end and
+     * runs none of our code after its loop, so it cannot say "stopped" itself. The proof is the
+     * region's end: it is a barrier no thread of the team passes until all have reached it, so
+     * once main is here, every worker that started has left its endless loop. */
+    for (int w = 0; w < opt->workers; w++) *stopped += progress[w].started;
+    return latency;
 }
 
-/* flag: the same team; the workers leave their loops themselves when they see the flag. */
-static double run_flag(const options *opt, int *team_size)
+/* flag: returns the stop latency; *stopped counts the workers that saw the flag and left. */
+static double run_and_stop_flag(const options *opt, int *stopped)
 {
     double stop_at = 0;
-    int stop_requested = 0;
+    int team_size = 0, stop_requested = 0;
+    team_exact();
 #pragma omp parallel num_threads(opt->workers + 1) default(none) \
     shared(opt, progress, stop_at, team_size, stop_requested)
     {
         int id = omp_get_thread_num();
         if (id == 0) {
-            *team_size = omp_get_num_threads();
+            team_size = omp_get_num_threads();
             sleep_ms(opt->n);
             stop_at = omp_get_wtime();
 #pragma omp atomic write seq_cst
@@ -110,9 +124,14 @@ static double run_flag(const options *opt, int *team_size)
                 seen = stop_requested;
                 if (seen) break;
             }
+            mine->stopped = 1; /* read by main after the region's end, which orders it */
         }
     }
-    return omp_get_wtime() - stop_at;
+    double latency = omp_get_wtime() - stop_at;
+    team_check(opt->workers + 1, team_size); /* main + the workers */
+
+    for (int w = 0; w < opt->workers; w++) *stopped += progress[w].stopped;
+    return latency;
 }
 
 /* OMP_CANCELLATION is read once, when the runtime starts: to turn it on, start again. */
@@ -138,22 +157,15 @@ int main(int argc, char **argv)
     say(&opt, "starting %d threads running endless loops; stopping them after %ld ms\n",
         opt.workers, opt.n);
     for (int w = 0; w < opt.workers; w++) progress[w].state = (uint64_t)w + 1;
-    int team_size = 0;
-    double start = omp_get_wtime();
-    double latency = opt.variant_index == VARIANT_CANCEL ? run_cancel(&opt, &team_size)
-                                                         : run_flag(&opt, &team_size);
-    double elapsed = omp_get_wtime() - start;
-    if (team_size != opt.workers + 1)
-        die_msg("asked OpenMP for %d threads (main + %d workers), got %d", opt.workers + 1,
-                opt.workers, team_size);
-
-    /* The region has ended, so every worker that started has left its loop. */
     int stopped = 0;
-    for (int w = 0; w < opt.workers; w++) {
-        stopped += progress[w].started;
+    double start = omp_get_wtime();
+    double latency = opt.variant_index == VARIANT_CANCEL ? run_and_stop_cancel(&opt, &stopped)
+                                                         : run_and_stop_flag(&opt, &stopped);
+    double elapsed = omp_get_wtime() - start;
+
+    for (int w = 0; w < opt.workers; w++)
         say(&opt, "worker %d: stopped after %" PRIu64 " batches of work, confirmed by the region's "
             "end\n", w, progress[w].batches);
-    }
     bool pass = verify_count("workers confirmed stopped", opt.workers, stopped);
     printf("stopped %d of %d workers (expected %d), %.6f s after the stop request\n", stopped,
            opt.workers, opt.workers, latency);
