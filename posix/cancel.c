@@ -89,10 +89,10 @@ static void process_worker(void *shared, int worker)
     for (;;) process_result = state = work_batch(state); /* no way out: only a signal ends it */
 }
 
-/* Reaps every child that has ended and returns how many are still alive. Before the stop
- * (stopped == NULL) any end is a failure; after it, only death by our SIGTERM or SIGKILL
- * counts as stopped. A failure stops the others and exits 3, naming the worker. */
-static int reap_ended(pid_t *pids, int workers, int *stopped, int *ended_by)
+/* After the stop: reaps every child that has ended and returns how many are still alive. Only
+ * death by our SIGTERM or SIGKILL counts as stopped; any other end stops the others and exits 3,
+ * naming the worker. */
+static int reap_stopped(pid_t *pids, int workers, int *stopped, int *ended_by)
 {
     int alive = 0;
     for (int w = 0; w < workers; w++) {
@@ -106,16 +106,16 @@ static int reap_ended(pid_t *pids, int workers, int *stopped, int *ended_by)
         }
         pids[w] = 0;
         int signal_number = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        if (stopped != NULL && (signal_number == SIGTERM || signal_number == SIGKILL)) {
+        if (signal_number == SIGTERM || signal_number == SIGKILL) {
             ended_by[w] = signal_number;
             (*stopped)++;
             continue;
         }
         stop_workers(pids, workers);
         if (signal_number == 0)
-            die_msg("worker %d (pid %ld) exited with status %d before it was stopped", w,
+            die_msg("worker %d (pid %ld) exited with status %d instead of being stopped", w,
                     (long)pid, WEXITSTATUS(status));
-        die_msg("worker %d (pid %ld) was killed by signal %d (%s) before it was stopped", w,
+        die_msg("worker %d (pid %ld) was killed by signal %d (%s), not by the stop", w,
                 (long)pid, signal_number, strsignal(signal_number));
     }
     return alive;
@@ -146,11 +146,15 @@ static double run_and_stop_processes(const options *opt, int *stopped)
     CHECK_RC(pthread_sigmask(SIG_BLOCK, &sigchld, NULL), "pthread_sigmask");
     pid_t *pids = fork_workers(workers, process_worker, NULL);
 
-    /* The run: sleep n ms, but wake for any child that dies early (an error). */
+    /* The run: sleep n ms, but wake for any child that dies early (an error: workers_check
+     * exits 3 naming it). A worker never returns, so none can end cleanly either. */
     double stop_at = now_seconds() + (double)opt->n / 1000.0;
     while (now_seconds() < stop_at) {
         wait_for_sigchld(&sigchld, stop_at);
-        reap_ended(pids, workers, NULL, ended_by);
+        if (workers_check(pids, workers) > 0) {
+            stop_workers(pids, workers);
+            die_msg("a worker exited with status 0 before it was stopped");
+        }
     }
 
     stop_at = now_seconds();
@@ -158,12 +162,13 @@ static double run_and_stop_processes(const options *opt, int *stopped)
         if (kill(pids[w], SIGTERM) != 0) die_errno("kill"); /* each is alive or a zombie */
     double grace_end = stop_at + GRACE_MS / 1000.0;
     int alive;
-    while ((alive = reap_ended(pids, workers, stopped, ended_by)) > 0 && now_seconds() < grace_end)
+    while ((alive = reap_stopped(pids, workers, stopped, ended_by)) > 0 &&
+           now_seconds() < grace_end)
         wait_for_sigchld(&sigchld, grace_end);
     if (alive > 0) { /* SIGTERM can be caught or ignored; SIGKILL cannot */
         for (int w = 0; w < workers; w++)
             if (pids[w] > 0 && kill(pids[w], SIGKILL) != 0) die_errno("kill");
-        while (reap_ended(pids, workers, stopped, ended_by) > 0)
+        while (reap_stopped(pids, workers, stopped, ended_by) > 0)
             wait_for_sigchld(&sigchld, now_seconds() + 1.0);
     }
     double latency = now_seconds() - stop_at;
