@@ -866,8 +866,8 @@ def write_markdown(bench, path, info, date, plots):
       f"Each figure: median of {bench.mode['reps']} runs (Python: {bench.mode['py_reps']}) after "
       f"{bench.mode['warmups']} warm-up run (none for Python pool_cube at n >= 1e6), spread as min..max and interquartile range (IQR) in % of "
       "the median, from the programs' own `elapsed_s` (the parallel part only).\n")
-    iqrs = sorted((100 * (m.spread[3] - m.spread[2]) / m.median, m) for m in bench.measurements
-                  if m.values and m.median and m.kind != "whole" and len(m.values) > 2),
+    iqrs = sorted([(100 * (m.spread[3] - m.spread[2]) / m.median, m) for m in bench.measurements
+                   if m.values and m.median and m.kind != "whole" and len(m.values) > 2],
                   key=lambda pair: pair[0])  # ties must not compare the Measurements
     if iqrs:
         worst = iqrs[-1][1]
