@@ -528,3 +528,21 @@ void usage_exit(const char *message)
     fprintf(stderr, "%s: %s (see --help)\n", program_name(), message);
     exit(EXIT_USAGE);
 }
+
+bool report_producers(const program_info *info, const options *opt, const item_log *log,
+                      int producer_count, double elapsed_s)
+{
+    long n = opt->n;
+    size_t expected = (size_t)producer_count * (size_t)n;
+    for (size_t k = 0; k < log->count && k < log->capacity; k++)
+        say(opt, "%ld\n", log->items[k].value);
+    uint64_t checksum = item_log_checksum(log);
+    bool pass = verify_count("values received", (long long)expected, (long long)log->count);
+    pass = pass && verify_producers(log->items, log->count, producer_count, n);
+    printf("%d producers put %ld values each: received %zu (expected %zu), checksum %" PRId64
+           " (expected %" PRId64 ")\n", producer_count, n, log->count, expected, (int64_t)checksum,
+           (int64_t)producers_checksum_expected(producer_count, n));
+    print_result(info, opt, pass, elapsed_s, "processed=%zu checksum=%" PRId64 " producers=%d",
+                 log->count, (int64_t)checksum, producer_count);
+    return pass;
+}

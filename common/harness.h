@@ -248,6 +248,12 @@ void item_log_free(item_log *log);
  * evens * n(n+1)(2n+1)/6 - odds * n(n+1)/2, evens = (W+1)/2 and odds = W/2. */
 uint64_t producers_checksum_expected(int producers, long n);
 
+/* What every producers program does with its log once the producers are done, so the three
+ * models report alike: the values one per line (say), count and per-producer order verified,
+ * the summary beside the closed form, the RESULT line. Returns whether it verified. */
+bool report_producers(const program_info *info, const options *opt, const item_log *log,
+                      int producer_count, double elapsed_s);
+
 /* Most values one producers run keeps (16 bytes each): beyond, the run is refused as absurd. */
 #define PRODUCERS_MAX_VALUES 200000000L
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void mpi_die(const char *call, int code)
 {
@@ -67,6 +68,22 @@ void mpi_start(const program_info *info, int *argc, char ***argv, int required, 
         if (*world_rank == ROOT_RANK) fprintf(stderr, "%s: %s (see --help)\n", program_name(), err);
         finish_and_exit(EXIT_USAGE);
     }
+}
+
+void *mpi_root_value(MPI_Aint bytes, MPI_Win *window)
+{
+    int rank;
+    void *value = NULL;
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
+    MPI_CHECK(MPI_Win_allocate(rank == ROOT_RANK ? bytes : 0, (int)bytes, MPI_INFO_NULL,
+                               MPI_COMM_WORLD, &value, window), "MPI_Win_allocate");
+    MPI_CHECK(MPI_Win_set_errhandler(*window, MPI_ERRORS_RETURN), "MPI_Win_set_errhandler");
+    if (rank == ROOT_RANK) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, *window), "MPI_Win_lock");
+        memset(value, 0, (size_t)bytes);
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, *window), "MPI_Win_unlock");
+    }
+    return rank == ROOT_RANK ? value : NULL;
 }
 
 int mpi_finish(bool pass)

@@ -36,6 +36,11 @@ _Noreturn void mpi_die(const char *call, int code);
         if (mpi_check_rc_ != MPI_SUCCESS) mpi_die(name, mpi_check_rc_); \
     } while (0)
 
+/* Collective: one value of `bytes` bytes in a window on rank 0, the notebook's shared Value,
+ * zeroed under an exclusive lock before any rank can reach it. Returns its address on rank 0 and
+ * NULL on the others; the window's errors are returned (MPI_CHECK), not fatal. */
+void *mpi_root_value(MPI_Aint bytes, MPI_Win *window);
+
 /* Collective: rank 0's pass (other ranks' argument is ignored) goes to every rank, then
  * MPI_Finalize; returns the exit status main should return, the same on every rank. */
 int mpi_finish(bool pass);

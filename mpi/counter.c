@@ -95,18 +95,8 @@ int main(int argc, char **argv)
     mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
 
     /* The notebook's Value('i', 0): one counter in rank 0's window (unused by reduce). */
-    long long *value = NULL;
     MPI_Win window;
-    MPI_Aint window_bytes = world_rank == ROOT_RANK ? (MPI_Aint)sizeof *value : 0;
-    MPI_CHECK(MPI_Win_allocate(window_bytes, sizeof *value, MPI_INFO_NULL, MPI_COMM_WORLD, &value,
-                               &window),
-              "MPI_Win_allocate");
-    MPI_CHECK(MPI_Win_set_errhandler(window, MPI_ERRORS_RETURN), "MPI_Win_set_errhandler");
-    if (world_rank == ROOT_RANK) {
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, window), "MPI_Win_lock");
-        *value = 0;
-        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock");
-    }
+    long long *value = mpi_root_value(sizeof *value, &window);
 
     long long expected = (long long)world_size * opt.n;
     if (world_rank == ROOT_RANK) say(&opt, "Number at the beginning is %lld\n", *value);

@@ -118,16 +118,7 @@ int main(int argc, char **argv)
 
     bool pass = true;
     if (world_rank == ROOT_RANK) {
-        for (size_t k = 0; k < log.count && k < log.capacity; k++)
-            say(&opt, "%ld\n", log.items[k].value);
-        uint64_t checksum = item_log_checksum(&log);
-        pass = verify_count("values received", (long long)expected, (long long)log.count);
-        pass = pass && verify_producers(log.items, log.count, producer_count, n);
-        printf("%d producers put %ld values each: received %zu (expected %zu), checksum %" PRId64
-               " (expected %" PRId64 ")\n", producer_count, n, log.count, expected,
-               (int64_t)checksum, (int64_t)producers_checksum_expected(producer_count, n));
-        print_result(&info, &opt, pass, elapsed, "processed=%zu checksum=%" PRId64 " producers=%d",
-                     log.count, (int64_t)checksum, producer_count);
+        pass = report_producers(&info, &opt, &log, producer_count, elapsed);
     }
     item_log_free(&log);
     return mpi_finish(pass);
