@@ -47,10 +47,18 @@ int core_count(void)
     return cores < 1 ? 1 : (int)cores;
 }
 
+const variant_doc *variant_at(const program_info *info, int index)
+{
+    /* doc is the first member of every row, so a row's address is its doc's address */
+    const variant_doc *doc =
+        (const variant_doc *)((const char *)info->variant_docs + (size_t)index * info->variant_stride);
+    return doc->name != NULL ? doc : NULL;
+}
+
 static int variant_count(const program_info *info)
 {
     int count = 0;
-    while (count < MAX_VARIANTS && info->variants[count].name != NULL) count++;
+    while (count < MAX_VARIANTS && variant_at(info, count) != NULL) count++;
     return count;
 }
 
@@ -97,7 +105,7 @@ parse_status parse_options(const program_info *info, int argc, char **argv,
     memset(opt, 0, sizeof *opt);
     opt->n = info->default_n;
     opt->delay_ms = info->default_delay_ms;
-    opt->variant = info->variants[0].name;
+    opt->variant = variant_at(info, 0)->name;
     opt->variant_index = 0;
     if (default_workers(info, &opt->workers, err, errlen) == PARSE_ERROR) return PARSE_ERROR;
 
@@ -138,9 +146,9 @@ parse_status parse_options(const program_info *info, int argc, char **argv,
         } else { /* --variant */
             int found = -1;
             for (int v = 0; v < variant_count(info); v++)
-                if (strcmp(value, info->variants[v].name) == 0) found = v;
+                if (strcmp(value, variant_at(info, v)->name) == 0) found = v;
             if (found < 0) return fail(err, errlen, "unknown variant '%s'", value);
-            opt->variant = info->variants[found].name;
+            opt->variant = variant_at(info, found)->name;
             opt->variant_index = found;
         }
     }
@@ -166,9 +174,9 @@ void print_usage(const program_info *info)
         printf("  -w W          workers (default: the number of cores, %d here%s; at most %d)\n",
                core_count(), strcmp(info->model, "omp") == 0 ? ", or OMP_NUM_THREADS when set" : "",
                MAX_WORKERS);
-    printf("  --variant V   mechanism (default %s):\n", info->variants[0].name);
+    printf("  --variant V   mechanism (default %s):\n", variant_at(info, 0)->name);
     for (int v = 0; v < variant_count(info); v++)
-        printf("                  %-12s %s\n", info->variants[v].name, info->variants[v].help);
+        printf("                  %-12s %s\n", variant_at(info, v)->name, variant_at(info, v)->help);
     if (info->takes_delay)
         printf("  --delay-ms D  pause inside each read-modify-write step (default %ld)\n",
                info->default_delay_ms);
@@ -266,7 +274,8 @@ void print_result(const program_info *info, const options *opt, bool pass, doubl
         va_end(ap);
     }
     putchar('\n');
-    fflush(stdout);
+    /* Buffered output fails late: the error shows at the flush, or as the stream's error flag. */
+    if (fflush(stdout) != 0 || ferror(stdout)) die_errno("write to stdout");
 }
 
 /* ------------------------------------------------------------------ verification */
@@ -414,10 +423,22 @@ bool verify_producers(const produced_item *items, size_t count, int producers, l
 
 void die_errno(const char *call) { die_code(call, errno); }
 
+/* Set in a forked child: its way out is _exit, never exit (see mark_forked_child). */
+static bool forked_child = false;
+
+void mark_forked_child(void) { forked_child = true; }
+
+void exit_system_error(void)
+{
+    fflush(stderr);
+    if (forked_child) _exit(EXIT_SYSTEM);
+    exit(EXIT_SYSTEM);
+}
+
 void die_code(const char *call, int error_code)
 {
     fprintf(stderr, "%s: %s failed: %s\n", program_name(), call, strerror(error_code));
-    exit(EXIT_SYSTEM);
+    exit_system_error();
 }
 
 void die_msg(const char *fmt, ...)
@@ -428,7 +449,7 @@ void die_msg(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    exit(EXIT_SYSTEM);
+    exit_system_error();
 }
 
 void *checked_malloc(size_t count, size_t size)

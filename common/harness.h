@@ -31,15 +31,36 @@ enum {
 /* Longest variant list a program may declare. */
 #define MAX_VARIANTS 8
 
+/* A variant's name and --help line. A program's own variant table starts each row with one,
+ * followed by the function that runs it:
+ *
+ *     static const struct variant {
+ *         variant_doc doc;
+ *         void (*run)(shared_counter *counter);
+ *     } variants[] = {
+ *         {{"critical", "#pragma omp critical around each step"}, add_with_critical},
+ *         ...
+ *         {{NULL, NULL}, NULL}};
+ *
+ * and hands it to the harness with VARIANT_TABLE(variants) in its program_info. parse_options
+ * returns the chosen row's index, so main runs variants[opt.variant_index].run(...): the name,
+ * the help and the function sit on one line, and no enum has to mirror the table's order. */
+typedef struct {
+    const char *name; /* "static"; NULL ends the table */
+    const char *help; /* one short line for --help */
+} variant_doc;
+
+#define VARIANT_TABLE(table) .variant_docs = &(table)[0].doc, .variant_stride = sizeof (table)[0]
+/* A table of docs alone (tests, tools): */
+#define VARIANT_DOCS(docs) .variant_docs = (docs), .variant_stride = sizeof (docs)[0]
+
 /* What a program is: fixed at compile time, one per example file. */
 typedef struct {
     const char *concept;                 /* "pool_cube" */
     const char *model;                   /* "posix", "omp" or "mpi" */
     const char *summary;                 /* one line for --help: what it shows */
-    struct {
-        const char *name;                /* "static" */
-        const char *help;                /* one short line for --help */
-    } variants[MAX_VARIANTS];            /* ends at the first {NULL}; the first is the default */
+    const variant_doc *variant_docs;     /* VARIANT_TABLE(table): the first row is the default */
+    size_t variant_stride;               /* bytes from one row of the table to the next */
     const char *n_meaning;               /* "range length" */
     long default_n;
     long max_n;                          /* larger is refused as absurd (exit 2) */
@@ -75,6 +96,9 @@ parse_status parse_options(const program_info *info, int argc, char **argv,
 /* Strict decimal parse: digits only, no sign, no junk, no overflow, within [min, max]. */
 bool parse_long(const char *text, long min, long max, long *out);
 
+/* The program's variant docs, in table order: index 0 is the default; NULL past the end. */
+const variant_doc *variant_at(const program_info *info, int index);
+
 /* Prints the usage text (every flag, variant and default) to stdout. */
 void print_usage(const program_info *info);
 
@@ -107,7 +131,9 @@ void print_double_list(const double *values, size_t count);
 /* ---- the RESULT line ---- */
 /*
  * RESULT concept=.. model=.. variant=.. workers=.. n=.. status=PASS|FAIL elapsed_s=.. <extra>
- * extra_fmt gives the concept's own keys, e.g. "checksum=%" PRIu64.
+ * extra_fmt gives the concept's own keys, e.g. "checksum=%" PRIu64. Everything printed so far is
+ * flushed: if stdout cannot take it (a full disk, a closed pipe), the program exits 3, since a
+ * lost RESULT line is a lost result.
  */
 void print_result(const program_info *info, const options *opt, bool pass,
                   double elapsed_s, const char *extra_fmt, ...)
@@ -158,6 +184,11 @@ static inline long producer_value(int producer, long i) { return producer % 2 ==
 bool verify_producers(const produced_item *items, size_t count, int producers, long n);
 
 /* ---- system failures: one line naming the call, exit 3 ---- */
+/* A forked child calls this first thing: from then on the die_* calls leave with _exit(3), which
+ * neither flushes the stdio buffers it inherited from the parent (their text would print twice)
+ * nor runs the parent's atexit handlers. */
+void mark_forked_child(void);
+_Noreturn void exit_system_error(void); /* exit(3), or _exit(3) in a marked child */
 _Noreturn void die_errno(const char *call);               /* uses errno */
 _Noreturn void die_code(const char *call, int error_code); /* pthread-style return codes */
 _Noreturn void die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

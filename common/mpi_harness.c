@@ -70,6 +70,13 @@ void mpi_start(const program_info *info, int *argc, char ***argv, int required, 
     }
 }
 
+void window_errors_return(MPI_Win window)
+{
+    /* A window starts with MPI_ERRORS_ARE_FATAL whatever its communicator has, so without this
+     * a failing window call aborts with MPI's own banner before MPI_CHECK can name it. */
+    MPI_CHECK(MPI_Win_set_errhandler(window, MPI_ERRORS_RETURN), "MPI_Win_set_errhandler");
+}
+
 void *mpi_root_value(MPI_Aint bytes, MPI_Win *window)
 {
     int rank;
@@ -77,12 +84,14 @@ void *mpi_root_value(MPI_Aint bytes, MPI_Win *window)
     MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
     MPI_CHECK(MPI_Win_allocate(rank == ROOT_RANK ? bytes : 0, (int)bytes, MPI_INFO_NULL,
                                MPI_COMM_WORLD, &value, window), "MPI_Win_allocate");
-    MPI_CHECK(MPI_Win_set_errhandler(*window, MPI_ERRORS_RETURN), "MPI_Win_set_errhandler");
+    window_errors_return(*window);
     if (rank == ROOT_RANK) {
         MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, *window), "MPI_Win_lock");
         memset(value, 0, (size_t)bytes);
         MPI_CHECK(MPI_Win_unlock(ROOT_RANK, *window), "MPI_Win_unlock");
     }
+    /* No rank may reach the value before rank 0 has zeroed it. */
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
     return rank == ROOT_RANK ? value : NULL;
 }
 
@@ -92,7 +101,11 @@ int mpi_finish(bool pass)
     int verdict = pass ? 1 : 0;
     MPI_CHECK(MPI_Bcast(&verdict, 1, MPI_INT, ROOT_RANK, MPI_COMM_WORLD), "MPI_Bcast");
     pass = verdict == 1;
-    fflush(stdout);
-    MPI_CHECK(MPI_Finalize(), "MPI_Finalize");
+    if (fflush(stdout) != 0 || ferror(stdout)) die_errno("write to stdout");
+    int rc = MPI_Finalize();
+    if (rc != MPI_SUCCESS) { /* no MPI call is allowed after MPI_Finalize, not even MPI_Abort */
+        fprintf(stderr, "%s: MPI_Finalize failed (MPI error code %d)\n", program_name(), rc);
+        exit(EXIT_SYSTEM);
+    }
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

@@ -36,8 +36,13 @@ _Noreturn void mpi_die(const char *call, int code);
         if (mpi_check_rc_ != MPI_SUCCESS) mpi_die(name, mpi_check_rc_); \
     } while (0)
 
+/* Every window the suite creates goes through this right after its creation: windows do not
+ * inherit the communicator's error handler, so without it MPI_CHECK on a window call could
+ * never fire (the job would abort inside MPI instead of exiting 3 with one line). */
+void window_errors_return(MPI_Win window);
+
 /* Collective: one value of `bytes` bytes in a window on rank 0, the notebook's shared Value,
- * zeroed under an exclusive lock before any rank can reach it. Returns its address on rank 0 and
+ * zeroed under an exclusive lock, then a barrier, so no rank can reach it before it is zero. Returns its address on rank 0 and
  * NULL on the others; the window's errors are returned (MPI_CHECK), not fatal. */
 void *mpi_root_value(MPI_Aint bytes, MPI_Win *window);
 

@@ -78,6 +78,7 @@ pid_t *fork_workers(int worker_count, worker_fn fn, void *shared)
             die_code("fork", fork_errno);
         }
         if (pid == 0) {
+            mark_forked_child();
             die_with_parent(parent);
             fn(shared, w);
             _exit(EXIT_PASS); /* not exit(): the parent's stdio buffers are not ours to flush */

@@ -26,12 +26,17 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"message", "STOP from rank 0, polled with MPI_Test; STOPPED replies confirm"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "cancel",
     .model = "mpi",
     .summary = "Stop endless CPU-bound ranks: rank 0 sends STOP, the ranks poll with MPI_Test.",
-    .variants = {{"message", "STOP from rank 0, polled with MPI_Test; STOPPED replies confirm"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "milliseconds the workers run before the stop",
     .default_n = 100,
     .max_n = 3600000, /* an hour */

@@ -28,14 +28,19 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"reduce", "local counts, MPI_Reduce(MPI_SUM) to rank 0: nothing shared"}},
+    {{"rma-lock", "window at rank 0, MPI_LOCK_EXCLUSIVE around Get and Put"}},
+    {{"fetch-op", "window at rank 0, MPI_Fetch_and_op(MPI_SUM): atomic"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "counter",
     .model = "mpi",
     .summary = "Every rank adds 1 to one counter n times, synchronised: no update is lost.",
-    .variants = {{"reduce", "local counts, MPI_Reduce(MPI_SUM) to rank 0: nothing shared"},
-                 {"rma-lock", "window at rank 0, MPI_LOCK_EXCLUSIVE around Get and Put"},
-                 {"fetch-op", "window at rank 0, MPI_Fetch_and_op(MPI_SUM): atomic"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "increments per worker",
     .default_n = 100,
     .max_n = 10000000000L,

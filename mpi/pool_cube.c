@@ -34,14 +34,19 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"scatter", "MPI_Scatterv blocks, every rank cubes, MPI_Gatherv"}},
+    {{"dynamic", "rank 0 hands out chunks on request (Send/Recv), STOP ends"}},
+    {{"hybrid", "scatter, and each rank cubes its block with OpenMP threads"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "pool_cube",
     .model = "mpi",
     .summary = "Pool.map(cube, range(n)) over MPI ranks, and apply as one call sent to a worker rank.",
-    .variants = {{"scatter", "MPI_Scatterv blocks, every rank cubes, MPI_Gatherv"},
-                 {"dynamic", "rank 0 hands out chunks on request (Send/Recv), STOP ends"},
-                 {"hybrid", "scatter, and each rank cubes its block with OpenMP threads"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
     .default_n = 10,
     .max_n = INT_MAX, /* MPI counts and displacements are int */

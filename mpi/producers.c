@@ -29,12 +29,17 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"send", "producer ranks MPI_Send, rank 0 MPI_Recv(MPI_ANY_SOURCE)"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "producers",
     .model = "mpi",
     .summary = "Ranks 1..P send their values to rank 0, which receives from any source meanwhile.",
-    .variants = {{"send", "producer ranks MPI_Send, rank 0 MPI_Recv(MPI_ANY_SOURCE)"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "values 1..n per producer (even producers square, odd ones negate)",
     .default_n = 5,
     .max_n = 100000000,

@@ -25,12 +25,17 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"manager", "rank 0 answers each ASK (with the last item done) by ITEM or STOP"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "queue",
     .model = "mpi",
     .summary = "Rank 0 holds a FIFO and hands items to worker ranks as they ask; STOP ends them.",
-    .variants = {{"manager", "rank 0 answers each ASK (with the last item done) by ITEM or STOP"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "items: rank 0's queue holds 1..n",
     .default_n = 19,
     .max_n = 100000000,

@@ -31,13 +31,18 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"rma", "window at rank 0, MPI_Win_lock_all (shared), Get, pause, Put"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "race",
     .model = "mpi",
     .summary = "Every rank adds 1 to a counter at rank 0 n times with NO exclusive lock: MPI_Get, "
                "pause, MPI_Put.",
-    .variants = {{"rma", "window at rank 0, MPI_Win_lock_all (shared), Get, pause, Put"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "increments per worker",
     .default_n = 1,
     .max_n = 10000000000L,

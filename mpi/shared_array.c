@@ -31,14 +31,19 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"accumulate", "MPI_Accumulate(+1) into a window on rank 0"}},
+    {{"shm", "MPI_Win_allocate_shared + exclusive window lock per element"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "shared_array",
     .model = "mpi",
     .summary = "Array('d', ...): every rank adds 1 to every element, in an RMA window or in "
                "node-shared memory.",
-    .variants = {{"accumulate", "MPI_Accumulate(+1) into a window on rank 0"},
-                 {"shm", "MPI_Win_allocate_shared + exclusive window lock per element"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "elements; element i starts at 100*i",
     .default_n = 3,
     /* The checksum 100*n(n-1)/2 + workers*n must stay below 2^53 to be exact in a double. */

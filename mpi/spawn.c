@@ -29,14 +29,19 @@
 
 #include "../common/mpi_harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"ranks", "the ranks mpirun started run square_it, MPI_Gather to rank 0"}},
+    {{"comm-spawn", "MPI_Comm_spawn one child per rank; children run it and report"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "spawn",
     .model = "mpi",
     .summary = "Ranks, or children started with MPI_Comm_spawn, run square_it(n) and report back; "
                "the create+join cost per worker.",
-    .variants = {{"ranks", "the ranks mpirun started run square_it, MPI_Gather to rank 0"},
-                 {"comm-spawn", "MPI_Comm_spawn one child per rank; children run it and report"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "loop length of square_it",
     .default_n = 1000,
     .max_n = 10000000000L,

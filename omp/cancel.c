@@ -34,13 +34,18 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"cancel", "#pragma omp cancel parallel (needs OMP_CANCELLATION=true)"}},
+    {{"flag", "a shared flag, omp atomic write / read, polled each batch"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "cancel",
     .model = "omp",
     .summary = "Stop endless CPU-bound OpenMP threads: omp cancel, or a shared flag they poll.",
-    .variants = {{"cancel", "#pragma omp cancel parallel (needs OMP_CANCELLATION=true)"},
-                 {"flag", "a shared flag, omp atomic write / read, polled each batch"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "milliseconds the workers run before the stop",
     .default_n = 100,
     .max_n = 3600000, /* an hour */

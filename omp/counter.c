@@ -17,7 +17,7 @@
  * critical and lock. With --delay-ms D the pause sits inside the locked step (critical, lock),
  * so the threads take turns and a run lasts W * n * D ms; atomic and reduction cannot hold a
  * pause inside their step, so they pause just before it and the pauses overlap. A team smaller
- * than asked for (OMP_THREAD_LIMIT) is exit 3, not a wrong count.
+ * than asked for (OMP_THREAD_LIMIT) is exit 3 before the clock starts, not a wrong count.
  *
  * Run:  ./omp/counter
  *       OMP_NUM_THREADS=2 ./omp/counter --variant atomic -n 10000000 --quiet
@@ -30,15 +30,78 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+/* Everything the team shares. */
+typedef struct {
+    long long value; /* critical, atomic, lock; reduction adds its total at the end */
+    omp_lock_t lock;
+    int worker_count;
+    long increments;
+    long delay_ms;
+} shared_counter;
+
+static void add_with_critical(shared_counter *counter)
+{
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
+    for (long i = 0; i < counter->increments; i++) {
+#pragma omp critical
+        {
+            long long local_copy = counter->value;
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+            counter->value = local_copy + 1;
+        }
+    }
+}
+
+static void add_with_atomic(shared_counter *counter)
+{
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
+    for (long i = 0; i < counter->increments; i++) {
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+#pragma omp atomic update
+        counter->value++;
+    }
+}
+
+static void add_with_lock(shared_counter *counter)
+{
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
+    for (long i = 0; i < counter->increments; i++) {
+        omp_set_lock(&counter->lock);
+        long long local_copy = counter->value;
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        counter->value = local_copy + 1;
+        omp_unset_lock(&counter->lock);
+    }
+}
+
+static void add_with_reduction(shared_counter *counter)
+{
+    long long count = counter->value; /* OpenMP adds every thread's private count to this */
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter) \
+    reduction(+ : count)
+    for (long i = 0; i < counter->increments; i++) {
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        count++; /* this thread's private copy, which starts at 0 */
+    }
+    counter->value = count;
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
+static const struct variant {
+    variant_doc doc;
+    void (*run)(shared_counter *counter);
+} variants[] = {
+    {{"critical", "#pragma omp critical around each read-modify-write"}, add_with_critical},
+    {{"atomic", "#pragma omp atomic update: no lock"}, add_with_atomic},
+    {{"lock", "omp_lock_t set/unset around each step"}, add_with_lock},
+    {{"reduction", "reduction(+:count): private counts, added once at the end"}, add_with_reduction},
+    {{NULL, NULL}, NULL}};
+
 static const program_info info = {
     .concept = "counter",
     .model = "omp",
     .summary = "W threads add 1 to one shared counter n times each, synchronised: no update is lost.",
-    .variants = {{"critical", "#pragma omp critical around each read-modify-write"},
-                 {"atomic", "#pragma omp atomic update: no lock"},
-                 {"lock", "omp_lock_t set/unset around each step"},
-                 {"reduction", "reduction(+:count): private counts, added once at the end"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "increments per worker",
     .default_n = 100,
     .max_n = 10000000000L,
@@ -47,103 +110,22 @@ static const program_info info = {
     .default_delay_ms = 0,
 };
 
-enum { VARIANT_CRITICAL, VARIANT_ATOMIC, VARIANT_LOCK, VARIANT_REDUCTION };
-
-/* Everything the team shares. */
-typedef struct {
-    long long value; /* critical, atomic, lock; reduction adds its total at the end */
-    omp_lock_t lock;
-    long increments;
-    long delay_ms;
-    int team_size; /* the team that ran, for team_check */
-} shared_counter;
-
-static void add_with_critical(shared_counter *counter, int worker_count)
-{
-#pragma omp parallel num_threads(worker_count) default(none) shared(counter)
-    {
-#pragma omp single nowait
-        counter->team_size = omp_get_num_threads();
-        for (long i = 0; i < counter->increments; i++) {
-#pragma omp critical
-            {
-                long long local_copy = counter->value;
-                if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-                counter->value = local_copy + 1;
-            }
-        }
-    }
-}
-
-static void add_with_atomic(shared_counter *counter, int worker_count)
-{
-#pragma omp parallel num_threads(worker_count) default(none) shared(counter)
-    {
-#pragma omp single nowait
-        counter->team_size = omp_get_num_threads();
-        for (long i = 0; i < counter->increments; i++) {
-            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-#pragma omp atomic update
-            counter->value++;
-        }
-    }
-}
-
-static void add_with_lock(shared_counter *counter, int worker_count)
-{
-#pragma omp parallel num_threads(worker_count) default(none) shared(counter)
-    {
-#pragma omp single nowait
-        counter->team_size = omp_get_num_threads();
-        for (long i = 0; i < counter->increments; i++) {
-            omp_set_lock(&counter->lock);
-            long long local_copy = counter->value;
-            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-            counter->value = local_copy + 1;
-            omp_unset_lock(&counter->lock);
-        }
-    }
-}
-
-static void add_with_reduction(shared_counter *counter, int worker_count)
-{
-    long long count = counter->value; /* OpenMP adds every thread's private count to this */
-#pragma omp parallel num_threads(worker_count) default(none) shared(counter) reduction(+ : count)
-    {
-#pragma omp single nowait
-        counter->team_size = omp_get_num_threads();
-        for (long i = 0; i < counter->increments; i++) {
-            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-            count++; /* this thread's private copy, which starts at 0 */
-        }
-    }
-    counter->value = count;
-}
-
 int main(int argc, char **argv)
 {
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
-    shared_counter counter = {.value = 0, .increments = opt.n, .delay_ms = opt.delay_ms};
+    shared_counter counter = {
+        .value = 0, .worker_count = opt.workers, .increments = opt.n, .delay_ms = opt.delay_ms};
     /* The notebook's Lock (the lock variant's; critical names its lock implicitly). */
     omp_init_lock(&counter.lock);
-    team_exact();
-
     long long expected = (long long)opt.workers * opt.n;
     say(&opt, "Number at the beginning is %lld\n", counter.value);
+    team_prepare(opt.workers); /* a smaller team would add fewer ones: exit 3 now, untimed */
 
     double start = omp_get_wtime();
-    if (opt.variant_index == VARIANT_CRITICAL)
-        add_with_critical(&counter, opt.workers);
-    else if (opt.variant_index == VARIANT_ATOMIC)
-        add_with_atomic(&counter, opt.workers);
-    else if (opt.variant_index == VARIANT_LOCK)
-        add_with_lock(&counter, opt.workers);
-    else
-        add_with_reduction(&counter, opt.workers);
+    variants[opt.variant_index].run(&counter);
     double elapsed = omp_get_wtime() - start;
-    team_check(opt.workers, counter.team_size); /* a smaller team would add fewer ones */
 
     long long got = counter.value;
     bool pass = verify_count("the counter", expected, got);

@@ -24,14 +24,19 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"static", "schedule(static): equal blocks, fixed up front"}},
+    {{"dynamic", "schedule(dynamic, chunk): chunks taken on demand"}},
+    {{"guided", "schedule(guided, chunk): shrinking chunks taken on demand"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "pool_cube",
     .model = "omp",
     .summary = "Pool.map(cube, range(n)) as an OpenMP parallel loop, and apply as one single-thread call.",
-    .variants = {{"static", "schedule(static): equal blocks, fixed up front"},
-                 {"dynamic", "schedule(dynamic, chunk): chunks taken on demand"},
-                 {"guided", "schedule(guided, chunk): shrinking chunks taken on demand"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
     .default_n = 10,
     .max_n = 10000000000L, /* 80 GB of cubes: more is refused, less may fail malloc (exit 3) */

@@ -32,12 +32,17 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"locked", "a bounded ring under an omp lock; W producers + 1 consumer thread"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "producers",
     .model = "omp",
     .summary = "W producer threads put into one queue that a consumer thread drains meanwhile.",
-    .variants = {{"locked", "a bounded ring under an omp lock; W producers + 1 consumer thread"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "values 1..n per producer (even producers square, odd ones negate)",
     .default_n = 5,
     .max_n = 100000000,

@@ -27,13 +27,18 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"tasks", "one thread creates a task per item; taskgroup end is the join"}},
+    {{"locked", "shared queue under an omp lock, drained by a parallel region"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "queue",
     .model = "omp",
     .summary = "A team of OpenMP threads drains a FIFO; the join waits until every task is done.",
-    .variants = {{"tasks", "one thread creates a task per item; taskgroup end is the join"},
-                 {"locked", "shared queue under an omp lock, drained by a parallel region"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "items: the queue holds 1..n",
     .default_n = 19,
     .max_n = 100000000,

@@ -28,13 +28,18 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"parallel", "a parallel region; the counter is shared, nothing protects it"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "race",
     .model = "omp",
     .summary = "W threads add 1 to a shared counter n times each with NO synchronisation: read, "
                "pause, write.",
-    .variants = {{"parallel", "a parallel region; the counter is shared, nothing protects it"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "increments per worker",
     .default_n = 1,
     .max_n = 10000000000L,

@@ -31,14 +31,19 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"atomic", "#pragma omp atomic on each element's += 1"}},
+    {{"critical", "#pragma omp critical around read, pause, write"}},
+    {{"reduction", "reduction(+ : array section) into private copies"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "shared_array",
     .model = "omp",
     .summary = "Array('d', ...): every OpenMP thread adds 1 to every element, made safe three ways.",
-    .variants = {{"atomic", "#pragma omp atomic on each element's += 1"},
-                 {"critical", "#pragma omp critical around read, pause, write"},
-                 {"reduction", "reduction(+ : array section) into private copies"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "elements; element i starts at 100*i",
     .default_n = 3,
     /* The checksum 100*n(n-1)/2 + workers*n must stay below 2^53 to be exact in a double. */

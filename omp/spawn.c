@@ -24,13 +24,18 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"parallel", "#pragma omp parallel num_threads(W): one region, W threads"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "spawn",
     .model = "omp",
     .summary = "Start W threads running square_it(n) in a parallel region, join them at its end, "
                "and report the create+join cost.",
-    .variants = {{"parallel", "#pragma omp parallel num_threads(W): one region, W threads"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "loop length of square_it",
     .default_n = 1000,
     .max_n = 10000000000L,

@@ -40,13 +40,18 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"process", "fork; SIGTERM, SIGKILL after a grace period, waitpid confirms"}},
+    {{"thread", "pthread_cancel, acted on at pthread_testcancel(); join confirms"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "cancel",
     .model = "posix",
     .summary = "Stop endless CPU-bound workers from outside: kill processes, cancel threads.",
-    .variants = {{"process", "fork; SIGTERM, SIGKILL after a grace period, waitpid confirms"},
-                 {"thread", "pthread_cancel, acted on at pthread_testcancel(); join confirms"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "milliseconds the workers run before the stop",
     .default_n = 100,
     .max_n = 3600000, /* an hour */

@@ -30,15 +30,20 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"mutex", "threads, pthread_mutex_t around each read-modify-write"}},
+    {{"spin", "threads, pthread_spinlock_t (busy-waits) around each step"}},
+    {{"atomic", "threads, C11 atomic_fetch_add: no lock"}},
+    {{"process", "fork()ed workers, counter + process-shared mutex in shared memory"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "counter",
     .model = "posix",
     .summary = "W workers add 1 to one shared counter n times each, with a lock: no update is lost.",
-    .variants = {{"mutex", "threads, pthread_mutex_t around each read-modify-write"},
-                 {"spin", "threads, pthread_spinlock_t (busy-waits) around each step"},
-                 {"atomic", "threads, C11 atomic_fetch_add: no lock"},
-                 {"process", "fork()ed workers, counter + process-shared mutex in shared memory"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "increments per worker",
     .default_n = 100,
     .max_n = 10000000000L,

@@ -32,13 +32,18 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"process", "forked workers: tasks through a pipe, cubes into shared memory"}},
+    {{"thread", "pthread workers: tasks through a mutex/condvar queue"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "pool_cube",
     .model = "posix",
     .summary = "Pool.map(cube, range(n)) and apply on a pool of forked processes or of pthreads.",
-    .variants = {{"process", "forked workers: tasks through a pipe, cubes into shared memory"},
-                 {"thread", "pthread workers: tasks through a mutex/condvar queue"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
     .default_n = 10,
     .max_n = 10000000000L, /* 80 GB of cubes: more is refused, less may fail malloc (exit 3) */

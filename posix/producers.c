@@ -47,14 +47,19 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"pipe", "forked producers write 16-byte messages into one pipe"}},
+    {{"mqueue", "forked producers mq_send into one POSIX message queue"}},
+    {{"thread", "W producer threads + 1 consumer thread on a mutex + condvar FIFO"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "producers",
     .model = "posix",
     .summary = "W producers put into one process-safe queue that the main program drains meanwhile.",
-    .variants = {{"pipe", "forked producers write 16-byte messages into one pipe"},
-                 {"mqueue", "forked producers mq_send into one POSIX message queue"},
-                 {"thread", "W producer threads + 1 consumer thread on a mutex + condvar FIFO"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "values 1..n per producer (even producers square, odd ones negate)",
     .default_n = 5,
     .max_n = 100000000,

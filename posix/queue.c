@@ -27,12 +27,17 @@
 
 #include "../common/harness.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"thread", "bounded FIFO: mutex + condition variables, put/get/task_done/join"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "queue",
     .model = "posix",
     .summary = "A pool of worker threads drains a FIFO; join() waits until every task is done.",
-    .variants = {{"thread", "bounded FIFO: mutex + condition variables, put/get/task_done/join"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "items: the main thread puts 1..n",
     .default_n = 19,
     .max_n = 100000000,

@@ -29,13 +29,18 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"thread", "pthreads share a plain long"}},
+    {{"process", "fork()ed workers share a long in a MAP_SHARED mapping"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "race",
     .model = "posix",
     .summary = "W workers add 1 to a shared counter n times each with NO lock: read, pause, write.",
-    .variants = {{"thread", "pthreads share a plain long"},
-                 {"process", "fork()ed workers share a long in a MAP_SHARED mapping"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "increments per worker",
     .default_n = 1,
     .max_n = 10000000000L,

@@ -32,15 +32,20 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"process", "fork; array + process-shared mutex in a MAP_SHARED mapping"}},
+    {{"thread", "pthreads; heap array + pthread mutex"}},
+    {{"private", "fork without shared memory: the parent's array stays unchanged"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "shared_array",
     .model = "posix",
     .summary = "Array('d', ...): every worker adds 1 to every element under a lock, with processes or "
                "threads.",
-    .variants = {{"process", "fork; array + process-shared mutex in a MAP_SHARED mapping"},
-                 {"thread", "pthreads; heap array + pthread mutex"},
-                 {"private", "fork without shared memory: the parent's array stays unchanged"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "elements; element i starts at 100*i",
     .default_n = 3,
     /* The checksum 100*n(n-1)/2 + workers*n must stay below 2^53 to be exact in a double. */

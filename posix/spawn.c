@@ -27,13 +27,18 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+static const struct variant {
+    variant_doc doc;
+} variants[] = {
+    {{"process", "fork() one process per worker, waitpid() each"}},
+    {{"thread", "pthread_create() one thread per worker, pthread_join() each"}},
+    {{NULL, NULL}}};
+
 static const program_info info = {
     .concept = "spawn",
     .model = "posix",
     .summary = "Start W workers running square_it(n), join them all, and report the create+join cost.",
-    .variants = {{"process", "fork() one process per worker, waitpid() each"},
-                 {"thread", "pthread_create() one thread per worker, pthread_join() each"},
-                 {NULL, NULL}},
+    VARIANT_TABLE(variants),
     .n_meaning = "loop length of square_it",
     .default_n = 1000,
     .max_n = 10000000000L,

@@ -30,22 +30,28 @@
 
 enum { MAX_ARGS = 64 };
 
+static const variant_doc cube_variants[] = {{"static", "a"}, {"dynamic", "b"}, {"guided", "c"}, {NULL, NULL}};
+static const variant_doc counter_variants[] = {{"mutex", "a"}, {"spin", "b"}, {"atomic", "c"}, {"process", "d"},
+                                               {NULL, NULL}};
+static const variant_doc race_variants[] = {{"rma", "a"}, {NULL, NULL}};
+/* every variant slot used: the lookup loop must stop at MAX_VARIANTS before the end marker */
+static const variant_doc full_variants[] = {{"v0", "a"}, {"v1", "b"}, {"v2", "c"}, {"v3", "d"}, {"v4", "e"},
+                                            {"v5", "f"}, {"v6", "g"}, {"v7", "h"}, {NULL, NULL}};
+
 static const program_info infos[4] = {
     {.concept = "pool_cube", .model = "omp", .summary = "fuzz", .n_meaning = "n",
-     .variants = {{"static", "a"}, {"dynamic", "b"}, {"guided", "c"}, {NULL, NULL}},
+     VARIANT_DOCS(cube_variants),
      .default_n = 10, .max_n = 100000000000L, .default_workers = 0},
     {.concept = "counter", .model = "posix", .summary = "fuzz", .n_meaning = "n",
-     .variants = {{"mutex", "a"}, {"spin", "b"}, {"atomic", "c"}, {"process", "d"}, {NULL, NULL}},
+     VARIANT_DOCS(counter_variants),
      .default_n = 100, .max_n = 1000000000L, .default_workers = 2, .takes_delay = true,
      .default_delay_ms = 0},
     {.concept = "race", .model = "mpi", .summary = "fuzz", .n_meaning = "n",
-     .variants = {{"rma", "a"}, {NULL, NULL}},
+     VARIANT_DOCS(race_variants),
      .default_n = 1, .max_n = 1000000L, .default_workers = 2, .takes_delay = true,
      .default_delay_ms = 100},
-    /* every variant slot used: the lookup loop must stop at MAX_VARIANTS without a NULL */
     {.concept = "full", .model = "omp", .summary = "fuzz", .n_meaning = "n",
-     .variants = {{"v0", "a"}, {"v1", "b"}, {"v2", "c"}, {"v3", "d"}, {"v4", "e"}, {"v5", "f"},
-                  {"v6", "g"}, {"v7", "h"}},
+     VARIANT_DOCS(full_variants),
      .default_n = 0, .max_n = LONG_MAX, .default_workers = 7},
 };
 
@@ -75,7 +81,7 @@ static int reference_parse_long(const char *text, long min, long max, long *out)
 static int variant_count(const program_info *info)
 {
     int count = 0;
-    while (count < MAX_VARIANTS && info->variants[count].name) count++;
+    while (count < MAX_VARIANTS && variant_at(info, count) != NULL) count++;
     return count;
 }
 
@@ -150,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require(opt.n >= 0 && opt.n <= info->max_n, "n outside [0, max_n]");
         require(opt.workers >= 1 && opt.workers <= MAX_WORKERS, "workers outside [1, MAX_WORKERS]");
         require(opt.variant_index >= 0 && opt.variant_index < variant_count(info), "variant index");
-        require(opt.variant == info->variants[opt.variant_index].name, "variant name");
+        require(opt.variant == variant_at(info, opt.variant_index)->name, "variant name");
         require(opt.delay_ms >= 0 && opt.delay_ms <= 60000, "delay outside [0, 60000]");
         if (!info->takes_delay) require(opt.delay_ms == info->default_delay_ms, "delay accepted");
         for (int i = 1; i < pargc; i++) {

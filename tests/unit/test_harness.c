@@ -15,11 +15,14 @@
 
 #include "../../common/harness.h"
 
+static const variant_doc demo_variants[] = {{"first", "default"}, {"second", "other"}, {NULL, NULL}};
+static const variant_doc one_variant[] = {{"only", "the one"}, {NULL, NULL}};
+
 static const program_info demo = {
     .concept = "demo",
     .model = "posix",
     .summary = "test program",
-    .variants = {{"first", "default"}, {"second", "other"}, {NULL, NULL}},
+    VARIANT_DOCS(demo_variants),
     .n_meaning = "size",
     .default_n = 10,
     .max_n = 1000,
@@ -32,7 +35,7 @@ static const program_info no_delay = {
     .concept = "nodelay",
     .model = "omp",
     .summary = "omp program without --delay-ms",
-    .variants = {{"only", "the one"}, {NULL, NULL}},
+    VARIANT_DOCS(one_variant),
     .n_meaning = "size",
     .default_n = 5,
     .max_n = 50,
