@@ -81,6 +81,16 @@ class Concept:
     default_workers: int = 0  # CONTRACT default (0: the core count)
     timeout: int = 60
     check_takes: tuple = field(default_factory=tuple)  # extra keywords check() wants
+    # (model, variant) -> the key that counts a coordinator beside the workers: MPI rank 0 that
+    # only manages or consumes ("ranks": workers = ranks - 1, except a lone rank, which does the
+    # work itself), a consumer thread beside W producers ("consumers"). CONTRACT "workers".
+    coordinator: dict = field(default_factory=dict)
+
+    def working(self, model, variant, started):
+        """The RESULT's workers= for `started` threads, processes or ranks (-w, -np)."""
+        if self.coordinator.get((model, variant)) == "ranks":
+            return max(1, started - 1)
+        return started
 
     def verify(self, result, n, workers, model, variant):
         extra = {}
