@@ -143,3 +143,56 @@ CONCEPTS = {c.name: c for c in [
             {"posix": ["process", "thread"], "omp": ["cancel", "flag"], "mpi": ["message"]},
             sizes=(0, 10), check=check_cancel, default_workers=2),
 ]}
+
+
+# What each variant teaches, as it must appear in the program's code (comments and strings do
+# not count): the clause, construct or call the variant is named after (issue: "the mechanism
+# is in the lesson's file"). tests/test_lessons.py greps for every entry.
+MECHANISMS = {
+    ("posix", "spawn", "process"): ["fork(", "waitpid(", "_exit("],
+    ("posix", "spawn", "thread"): ["pthread_create(", "pthread_join("],
+    ("posix", "counter", "mutex"): ["pthread_mutex_lock(", "pthread_mutex_unlock("],
+    ("posix", "counter", "spin"): ["pthread_spin_lock(", "pthread_spin_unlock("],
+    ("posix", "counter", "atomic"): ["atomic_fetch_add("],
+    ("posix", "counter", "process"): ["PTHREAD_PROCESS_SHARED"],
+    ("posix", "queue", "thread"): ["pthread_cond_wait(", "task_done", "join"],
+    ("posix", "shared_array", "process"): ["PTHREAD_PROCESS_SHARED"],
+    ("posix", "shared_array", "thread"): ["pthread_mutex_lock("],
+    ("posix", "producers", "pipe"): ["pipe("],
+    ("posix", "producers", "mqueue"): ["mq_open(", "mq_unlink("],
+    ("posix", "pool_cube", "thread"): ["pthread_create(", "pthread_join("],
+    ("posix", "cancel", "process"): ["kill("],
+    ("posix", "cancel", "thread"): ["pthread_cancel("],
+    ("omp", "spawn", "parallel"): ["#pragma omp parallel"],
+    ("omp", "race", "parallel"): ["#pragma omp parallel"],
+    ("omp", "counter", "critical"): ["#pragma omp critical"],
+    ("omp", "counter", "atomic"): ["#pragma omp atomic"],
+    ("omp", "counter", "lock"): ["omp_set_lock(", "omp_unset_lock("],
+    ("omp", "counter", "reduction"): ["reduction(+"],
+    ("omp", "queue", "tasks"): ["#pragma omp task"],
+    ("omp", "queue", "locked"): ["omp_set_lock("],
+    ("omp", "shared_array", "atomic"): ["#pragma omp atomic"],
+    ("omp", "shared_array", "critical"): ["#pragma omp critical"],
+    ("omp", "shared_array", "reduction"): ["reduction(+"],
+    ("omp", "producers", "locked"): ["omp_set_lock("],
+    ("omp", "pool_cube", "static"): ["schedule(static)"],
+    ("omp", "pool_cube", "dynamic"): ["schedule(dynamic, CHUNK)"],
+    ("omp", "pool_cube", "guided"): ["schedule(guided, CHUNK)"],
+    ("omp", "cancel", "cancel"): ["#pragma omp cancel parallel", "#pragma omp cancellation point"],
+    ("omp", "cancel", "flag"): ["#pragma omp atomic write", "#pragma omp atomic read"],
+    ("mpi", "spawn", "comm-spawn"): ["MPI_Comm_spawn(", "MPI_Comm_get_parent("],
+    ("mpi", "race", "rma"): ["MPI_Get(", "MPI_Put("],
+    ("mpi", "counter", "reduce"): ["MPI_Reduce("],
+    ("mpi", "counter", "rma-lock"): ["MPI_Win_lock(MPI_LOCK_EXCLUSIVE"],
+    ("mpi", "counter", "fetch-op"): ["MPI_Fetch_and_op("],
+    ("mpi", "queue", "manager"): ["MPI_Send(", "MPI_Recv(", "MPI_ANY_SOURCE"],
+    ("mpi", "shared_array", "accumulate"): ["MPI_Accumulate("],
+    ("mpi", "shared_array", "shm"): ["MPI_Win_allocate_shared("],
+    ("mpi", "producers", "send"): ["MPI_Send(", "MPI_Recv("],
+    ("mpi", "pool_cube", "scatter"): ["MPI_Scatterv(", "MPI_Gatherv("],
+    ("mpi", "pool_cube", "dynamic"): ["MPI_ANY_SOURCE"],
+    ("mpi", "pool_cube", "hybrid"): ["MPI_THREAD_FUNNELED", "#pragma omp parallel"],
+    ("mpi", "cancel", "message"): ["MPI_Irecv(", "MPI_Test("],
+}
+# Variants whose name is no call: mpirun starts the ranks, there is nothing to write.
+NAMES_NO_CALL = {("mpi", "spawn", "ranks")}
