@@ -10,8 +10,12 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../common/harness.h"
 
@@ -271,6 +275,37 @@ static void test_verify_producers(void **state)
     assert_false(verify_producers(unknown, 1, 2, 3));
 }
 
+/* A forked child that fails leaves with _exit(3): the stdio buffer it inherited from the parent
+ * (here: text printed but not yet flushed) must not come out a second time through the child. */
+static void test_forked_child_dies_without_flushing(void **state)
+{
+    (void)state;
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, STDERR_FILENO);
+        static char buffer[256];
+        setvbuf(stdout, buffer, _IOFBF, sizeof buffer);
+        printf("the parent's unflushed line\n");
+        mark_forked_child();
+        die_msg("a failure in a child");
+    }
+    close(out[1]);
+    char got[256];
+    ssize_t length = read(out[0], got, sizeof got);
+    close(out[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), EXIT_SYSTEM);
+    assert_int_equal(length, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_verify_array),
         cmocka_unit_test(test_verify_exactly_once),
         cmocka_unit_test(test_verify_producers),
+        cmocka_unit_test(test_forked_child_dies_without_flushing),
     };
     return cmocka_run_group_tests_name("common/harness", tests, NULL, NULL);
 }
