@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,160 @@ static void test_verify_producers(void **state)
     assert_false(verify_producers(unknown, 1, 2, 3));
 }
 
+/* ---- closed forms against brute force, past every overflow threshold (128-bit where a loop
+ * would take too long) ---- */
+
+typedef unsigned __int128 u128;
+
+static void test_cube_checksum_past_the_wrap(void **state)
+{
+    (void)state;
+    /* every n up to past 2642245, the first i whose cube wraps mod 2^64 */
+    uint64_t sum = 0;
+    for (uint64_t n = 0; n <= 2700000; n++) {
+        if (cube_checksum_expected(n) != sum) fail_msg("cube checksum wrong at n = %" PRIu64, n);
+        sum += cube_u64(n);
+    }
+    /* where n(n-1)/2 itself no longer fits: the halving must come before the product */
+    const uint64_t large[] = {4294967296ULL, 4294967297ULL, 10000000000ULL, 6074001000ULL,
+                              100000000001ULL};
+    for (size_t k = 0; k < sizeof large / sizeof large[0]; k++) {
+        uint64_t n = large[k];
+        u128 triangle = (u128)n * (n - 1) / 2;
+        assert_true(cube_checksum_expected(n) == (uint64_t)(triangle * triangle));
+    }
+}
+
+static void test_square_sum_closed_form(void **state)
+{
+    (void)state;
+    /* every n up to past 2.6e6, where n(n-1)(2n-1) leaves 64 bits, against square_it's own sum */
+    uint64_t sum = 0;
+    for (uint64_t n = 0; n <= 3100000; n++) {
+        if (square_sum_expected(n) != sum) fail_msg("square sum wrong at n = %" PRIu64, n);
+        sum += n * n;
+    }
+    assert_true(square_sum_expected(1000) == (uint64_t)square_it(1000));
+    /* past 1e10 (spawn's max_n) and beyond: n(n-1)(2n-1)/6 exactly in 128 bits, then mod 2^64 */
+    const uint64_t large[] = {3000000001ULL, 4294967296ULL, 9999999999ULL, 10000000000ULL,
+                              10000000001ULL, 1000000000007ULL};
+    for (size_t k = 0; k < sizeof large / sizeof large[0]; k++) {
+        uint64_t n = large[k];
+        u128 exact = (u128)n * (n - 1) * (2 * (u128)n - 1) / 6;
+        assert_true(square_sum_expected(n) == (uint64_t)exact);
+    }
+}
+
+static uint64_t producers_brute_force(int producers, long n)
+{
+    uint64_t sum = 0;
+    for (int p = 0; p < producers; p++)
+        for (long i = 1; i <= n; i++) sum += (uint64_t)producer_value(p, i);
+    return sum;
+}
+
+static void test_producers_checksum(void **state)
+{
+    (void)state;
+    for (int producers = 1; producers <= 6; producers++)
+        for (long n = 0; n <= 400; n++)
+            if (producers_checksum_expected(producers, n) != producers_brute_force(producers, n))
+                fail_msg("producers checksum wrong at W = %d, n = %ld", producers, n);
+    /* at the size limit: W x n = PRODUCERS_MAX_VALUES, in 128 bits (signed: odd producers negate) */
+    const int counts[] = {1, 2, 3, 7, 1024};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        int producers = counts[k];
+        long n = PRODUCERS_MAX_VALUES / producers;
+        assert_null(producers_refused(producers, n));
+        __int128 squares = (__int128)n * (n + 1) * (2 * (__int128)n + 1) / 6;
+        __int128 naturals = (__int128)n * (n + 1) / 2;
+        __int128 exact = (producers + 1) / 2 * squares - producers / 2 * naturals;
+        assert_true(producers_checksum_expected(producers, n) == (uint64_t)exact);
+    }
+    assert_non_null(producers_refused(2, PRODUCERS_MAX_VALUES)); /* one more than fits */
+}
+
+static void test_array_checksum(void **state)
+{
+    (void)state;
+    /* shared_array's max_n (10^7) with MAX_WORKERS additions each: every partial sum an integer
+     * below 2^53, so the double sum is exact and must equal the closed form exactly */
+    const size_t sizes[] = {0, 1, 2, 3, 1000, 10000000};
+    const int added[] = {0, 1, 2, MAX_WORKERS};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        for (size_t a = 0; a < sizeof added / sizeof added[0]; a++) {
+            double sum = 0.0;
+            for (size_t i = 0; i < sizes[k]; i++) sum += 100.0 * (double)i + added[a];
+            assert_true(array_checksum_expected(sizes[k], added[a]) == sum);
+        }
+}
+
+/* ---- verifiers: the first, a middle and the last element wrong, each alone ---- */
+
+static void test_verify_cubes_every_position(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    static uint64_t out[N];
+    uint64_t checksum;
+    const size_t positions[] = {0, 1, N / 2, N - 1};
+    for (uint64_t i = 0; i < N; i++) out[i] = cube_u64(i);
+    for (size_t k = 0; k < sizeof positions / sizeof positions[0]; k++) {
+        size_t bad = positions[k];
+        out[bad] += 5;
+        if (verify_cubes(out, N, &checksum)) fail_msg("out[%zu] wrong went unseen", bad);
+        out[bad] = cube_u64(bad);
+    }
+    assert_true(verify_cubes(out, N, &checksum));
+}
+
+static void test_verify_array_checksum_every_position(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    double values[N], expected, checksum;
+    for (size_t i = 0; i < N; i++) values[i] = 100.0 * (double)i + 3;
+    assert_true(verify_array_checksum(values, N, 3, &expected, &checksum));
+    assert_true(expected == array_checksum_expected(N, 3) && checksum == expected);
+    const size_t positions[] = {0, N / 2, N - 1};
+    for (size_t k = 0; k < sizeof positions / sizeof positions[0]; k++) {
+        size_t bad = positions[k];
+        values[bad] -= 1.0; /* one addition lost */
+        if (verify_array_checksum(values, N, 3, &expected, &checksum))
+            fail_msg("element %zu one short went unseen", bad);
+        values[bad] += 1.0;
+    }
+    assert_false(verify_array_checksum(values, N, 2, &expected, &checksum)); /* all one too many */
+}
+
+static void test_verify_exactly_once_each_fault_alone(void **state)
+{
+    (void)state;
+    long duplicate_only[4] = {1, 2, 3, 3}; /* nothing missing: 1..3 all there, 3 twice */
+    assert_false(verify_exactly_once(duplicate_only, 4, 3));
+    long first_twice[4] = {1, 1, 2, 3};
+    assert_false(verify_exactly_once(first_twice, 4, 3));
+    long missing_only[2] = {1, 3}; /* nothing doubled */
+    assert_false(verify_exactly_once(missing_only, 2, 3));
+    long missing_first[2] = {2, 3};
+    assert_false(verify_exactly_once(missing_first, 2, 3));
+    long missing_last[2] = {1, 2};
+    assert_false(verify_exactly_once(missing_last, 2, 3));
+    long zero[3] = {0, 1, 2};
+    assert_false(verify_exactly_once(zero, 3, 2));
+}
+
+static void test_verify_race(void **state)
+{
+    (void)state;
+    assert_true(verify_race(0, 0));    /* no increments: the counter stays 0 */
+    assert_false(verify_race(0, 1));
+    assert_true(verify_race(200, 1));   /* every update but one lost: the demonstration */
+    assert_true(verify_race(200, 200)); /* none lost */
+    assert_false(verify_race(200, 0));   /* none kept */
+    assert_false(verify_race(200, 201)); /* one invented */
+}
+
 /* A forked child that fails leaves with _exit(3): the stdio buffer it inherited from the parent
  * (here: text printed but not yet flushed) must not come out a second time through the child. */
 static void test_forked_child_dies_without_flushing(void **state)
@@ -323,6 +478,14 @@ int main(void)
         cmocka_unit_test(test_verify_exactly_once),
         cmocka_unit_test(test_verify_producers),
         cmocka_unit_test(test_forked_child_dies_without_flushing),
+        cmocka_unit_test(test_cube_checksum_past_the_wrap),
+        cmocka_unit_test(test_square_sum_closed_form),
+        cmocka_unit_test(test_producers_checksum),
+        cmocka_unit_test(test_array_checksum),
+        cmocka_unit_test(test_verify_cubes_every_position),
+        cmocka_unit_test(test_verify_array_checksum_every_position),
+        cmocka_unit_test(test_verify_exactly_once_each_fault_alone),
+        cmocka_unit_test(test_verify_race),
     };
     return cmocka_run_group_tests_name("common/harness", tests, NULL, NULL);
 }
