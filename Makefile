@@ -2,7 +2,8 @@
 #
 #   make                 build every model whose toolchain is here (binaries beside their sources)
 #   make run             run every program with its defaults (run-posix, run-omp, run-mpi NP=4)
-#   make test            unit tests, program matrix and the rest; installs what is missing first
+#   make check           the quick confidence run: build, unit tests, a small program matrix, the contract
+#   make test            unit tests, program matrix and the rest (what CI runs); installs what is missing first
 #   make sanitize        the tests again on an ASan+UBSan build (in build/sanitize/)
 #   make deps            install the toolchain and test tools (Debian/Ubuntu, as root or with sudo)
 #   make clean
@@ -23,8 +24,8 @@ REQUIRED_CFLAGS := -std=c11 -Wall -Wextra -Werror -fstack-protector-strong
 FORTIFY := $(if $(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 ALL_CFLAGS = $(REQUIRED_CFLAGS) $(FORTIFY) $(CFLAGS)
 
-COMMON_SRC := common/harness.c
-COMMON_HDR := common/harness.h common/omp_team.h  # omp_team.h: header-only, for omp and hybrid
+COMMON_SRC := common/harness.c common/trace.c
+COMMON_HDR := common/harness.h common/trace.h common/omp_team.h  # omp_team.h: header-only, for omp and hybrid
 POSIX_SRC  := common/workers.c common/fifo.c
 POSIX_HDR  := common/workers.h common/fifo.h
 MPI_SRC    := common/mpi_harness.c
@@ -41,6 +42,10 @@ HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
 
 BUILT := $(POSIX_PROGS) $(if $(HAVE_OMP),$(OMP_PROGS)) $(if $(HAVE_MPI),$(MPI_PROGS))
 
+# Why a model is left out, with the way to get it: said when building, and again at the end of make run.
+WHY_NO_OMP := $(CC) cannot build OpenMP (gcc has it; for clang: apt-get install libomp-dev, or run make deps)
+WHY_NO_MPI := $(MPICC) not found (apt-get install openmpi-bin libopenmpi-dev, or run make deps, or load your cluster's MPI module)
+
 # Open MPI as root and with more ranks than cores (README "MPI on a small machine").
 MPI_ENV := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
            OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
@@ -51,14 +56,14 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 PYTEST := $(PYTHON) -m pytest
 DEPS   := tools/deps.sh
 
-.PHONY: all run run-posix run-omp run-mpi test unit-tests program-tests sanitize deps deps-test clean toolchain-report
+.PHONY: all run run-all run-posix run-omp run-mpi check test unit-tests program-tests sanitize deps deps-test clean toolchain-report
 .DEFAULT_GOAL := all
 
 all: toolchain-report $(BUILT)
 
 toolchain-report:
-	@$(if $(HAVE_OMP),,echo "make: omp/ skipped: $(CC) cannot build OpenMP (gcc has it; for clang: apt-get install libomp-dev, or run make deps)";)
-	@$(if $(HAVE_MPI),,echo "make: mpi/ skipped: $(MPICC) not found (apt-get install openmpi-bin libopenmpi-dev, or run make deps, or load your cluster's MPI module)";)
+	@$(if $(HAVE_OMP),,echo "make: omp/ skipped: $(WHY_NO_OMP)";)
+	@$(if $(HAVE_MPI),,echo "make: mpi/ skipped: $(WHY_NO_MPI)";)
 
 $(O)posix/%: posix/%.c $(COMMON_SRC) $(COMMON_HDR) $(POSIX_SRC) $(POSIX_HDR)
 	@mkdir -p $(@D)
@@ -75,22 +80,30 @@ $(O)mpi/%: mpi/%.c $(COMMON_SRC) $(COMMON_HDR) $(MPI_SRC) $(MPI_HDR)
 
 # ---------------------------------------------------------------- running
 
-# Each program with its defaults; a failure stops the run with the program's own message.
-# A missing MPI or OpenMP is reported by deps-run (with the command to install it) and skipped.
+# Each program with its defaults (tools/run-programs): every program runs even when one fails, and
+# the run ends with a summary: how many PASSed, which failed, which were skipped and why.
+# make run installs what is missing first (tools/deps.sh), then hands over to a new make: this one
+# decided HAVE_OMP and HAVE_MPI when it started, before mpicc was installed; the sub-make looks again.
+RUN_PROGRAMS := tools/run-programs
+MPI_LAUNCH   := env $(MPI_ENV) $(MPIRUN) -np $(NP)
+SKIP_OMP     := $(if $(HAVE_OMP),,--skip "omp/ ($(words $(OMP_PROGS)) programs): $(WHY_NO_OMP)")
+SKIP_MPI     := $(if $(HAVE_MPI),,--skip "mpi/ ($(words $(MPI_PROGS)) programs): $(WHY_NO_MPI)")
+
 run:
 	-@$(DEPS) ensure run "$(CC)" "$(MPICC)"
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory run-posix run-omp $(if $(HAVE_MPI),run-mpi)
+	@$(MAKE) --no-print-directory run-all
+
+run-all: all
+	@$(RUN_PROGRAMS) --mpirun "$(MPI_LAUNCH)" $(SKIP_OMP) $(SKIP_MPI) $(BUILT)
 
 run-posix: $(POSIX_PROGS)
-	@for p in $(POSIX_PROGS); do echo "== $$p"; ./$$p || exit 1; done
+	@$(RUN_PROGRAMS) $(POSIX_PROGS)
 
 run-omp: $(OMP_PROGS)
-	@for p in $(OMP_PROGS); do echo "== $$p"; ./$$p || exit 1; done
+	@$(RUN_PROGRAMS) $(OMP_PROGS)
 
 run-mpi: $(MPI_PROGS)
-	@for p in $(MPI_PROGS); do echo "== $(MPIRUN) -np $(NP) $$p"; \
-	  env $(MPI_ENV) $(MPIRUN) -np $(NP) ./$$p || exit 1; done
+	@$(RUN_PROGRAMS) --mpirun "$(MPI_LAUNCH)" $(MPI_PROGS)
 
 # ---------------------------------------------------------------- tests
 

@@ -18,6 +18,8 @@ TEST_STEPS += check-races
 check-races:
 	@command -v $(TSAN_CC) >/dev/null 2>&1 || \
 	  { echo "check-races: $(TSAN_CC) not found (apt-get install clang libomp-dev libclang-rt-dev, or make deps)"; exit 1; }
+	@command -v llvm-symbolizer >/dev/null 2>&1 || \
+	  { echo "check-races: llvm-symbolizer not found: TSan reports would name no file (apt-get install llvm, or make deps)"; exit 1; }
 	@$(MAKE) --no-print-directory O=$(TSAN_DIR) CC=$(TSAN_CC) CFLAGS="$(TSAN_FLAGS)" \
 	  LDFLAGS="-fsanitize=thread" $(TSAN_PROGS)
 	@echo "check-races: race variants must be reported (exit 66), counter variants clean;" \
