@@ -24,8 +24,8 @@ REQUIRED_CFLAGS := -std=c11 -Wall -Wextra -Werror -fstack-protector-strong
 FORTIFY := $(if $(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 ALL_CFLAGS = $(REQUIRED_CFLAGS) $(FORTIFY) $(CFLAGS)
 
-COMMON_SRC := common/harness.c common/trace.c
-COMMON_HDR := common/harness.h common/trace.h common/omp_team.h  # omp_team.h: header-only, for omp and hybrid
+COMMON_SRC := common/harness.c
+COMMON_HDR := common/harness.h common/omp_team.h  # omp_team.h: header-only, for omp and hybrid
 POSIX_SRC  := common/workers.c common/fifo.c
 POSIX_HDR  := common/workers.h common/fifo.h
 MPI_SRC    := common/mpi_harness.c
@@ -56,7 +56,7 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 PYTEST := $(PYTHON) -m pytest
 DEPS   := tools/deps.sh
 
-.PHONY: all run run-all run-posix run-omp run-mpi check test unit-tests program-tests sanitize deps deps-test clean toolchain-report
+.PHONY: all run run-all run-posix run-omp run-mpi check check-all test unit-tests program-tests sanitize deps deps-test clean toolchain-report
 .DEFAULT_GOAL := all
 
 all: toolchain-report $(BUILT)
@@ -117,6 +117,16 @@ UNIT_TESTS := $(O)tests/unit/test_harness
 $(O)tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDFLAGS) -lcmocka
+
+# The quick confidence run (under 2 minutes on 2 cores; README "Which command, how long"): build,
+# the unit tests, one small case of every variant and the contract checks (pytest -m check).
+# A sub-make again, so a toolchain deps.sh has just installed is seen.
+check:
+	-@$(DEPS) ensure check "$(CC)" "$(MPICC)"
+	@$(MAKE) --no-print-directory check-all
+
+check-all: all unit-tests
+	SUITE_BIN_DIR=$(if $(O),$(O),.) MPIRUN=$(MPIRUN) $(PYTEST) tests -m check $(PYTEST_ARGS)
 
 test: deps-test
 	@$(MAKE) --no-print-directory all
