@@ -3,6 +3,7 @@
  * example. See harness.h for what each function promises.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS for the producers' log: not POSIX 2008, on every Linux and BSD */
 #include "harness.h"
 
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +101,28 @@ static parse_status default_workers(const program_info *info, int *workers, char
     return PARSE_RUN;
 }
 
+/* Why a trace cannot be written at path, or NULL: checked before any work starts, so a bad path
+ * is a usage error (exit 2), not a lost run. The file is written next to itself and renamed. */
+static const char *trace_path_refused(const char *path)
+{
+    if (*path == '\0') return "an empty path";
+    struct stat info;
+    if (stat(path, &info) == 0 && S_ISDIR(info.st_mode)) return "is a directory";
+    const char *slash = strrchr(path, '/');
+    char folder[4096];
+    if (slash == NULL) {
+        strcpy(folder, ".");
+    } else {
+        size_t length = slash == path ? 1 : (size_t)(slash - path);
+        if (length >= sizeof folder) return "the path is too long";
+        memcpy(folder, path, length);
+        folder[length] = '\0';
+    }
+    if (stat(folder, &info) != 0 || !S_ISDIR(info.st_mode)) return "its folder does not exist";
+    if (access(folder, W_OK | X_OK) != 0) return "its folder is not writable";
+    return NULL;
+}
+
 parse_status parse_options(const program_info *info, int argc, char **argv,
                            options *opt, char *err, size_t errlen)
 {
@@ -116,8 +141,14 @@ parse_status parse_options(const program_info *info, int argc, char **argv,
             opt->quiet = true;
             continue;
         }
+        if (strcmp(arg, "--uneven") == 0) {
+            if (!info->takes_uneven) return fail(err, errlen, "--uneven is not used by %s", info->concept);
+            opt->uneven = true;
+            continue;
+        }
         bool takes_value = strcmp(arg, "-n") == 0 || strcmp(arg, "-w") == 0 ||
-                           strcmp(arg, "--variant") == 0 || strcmp(arg, "--delay-ms") == 0;
+                           strcmp(arg, "--variant") == 0 || strcmp(arg, "--delay-ms") == 0 ||
+                           strcmp(arg, "--trace") == 0;
         if (!takes_value) {
             if (arg[0] == '-') return fail(err, errlen, "unknown option '%s'", arg);
             return fail(err, errlen, "unexpected argument '%s'", arg);
@@ -143,6 +174,10 @@ parse_status parse_options(const program_info *info, int argc, char **argv,
                 return fail(err, errlen, "--delay-ms '%s' is not a whole number from 0 to 60000",
                             value);
             opt->delay_ms = number;
+        } else if (strcmp(arg, "--trace") == 0) {
+            const char *why = trace_path_refused(value);
+            if (why != NULL) return fail(err, errlen, "--trace '%s': %s", value, why);
+            opt->trace_path = value;
         } else { /* --variant */
             int found = -1;
             for (int v = 0; v < variant_count(info); v++)
@@ -158,8 +193,9 @@ parse_status parse_options(const program_info *info, int argc, char **argv,
 void print_usage(const program_info *info)
 {
     set_program_name(info);
-    printf("usage: %s [-n N] [-w W] [--variant V]%s [--quiet] [-h]\n", program_name(),
-           info->takes_delay ? " [--delay-ms D]" : "");
+    printf("usage: %s [-n N] [-w W] [--variant V]%s%s [--trace FILE] [--quiet] [-h]\n",
+           program_name(), info->takes_delay ? " [--delay-ms D]" : "",
+           info->takes_uneven ? " [--uneven]" : "");
     printf("%s\n\n", info->summary);
     if (info->note != NULL) printf("%s\n\n", info->note);
     printf("  -n N          %s (default %ld, at most %ld)\n", info->n_meaning, info->default_n,
@@ -180,6 +216,10 @@ void print_usage(const program_info *info)
     if (info->takes_delay)
         printf("  --delay-ms D  pause inside each read-modify-write step (default %ld)\n",
                info->default_delay_ms);
+    if (info->takes_uneven)
+        printf("  --uneven      item i costs work that grows with i (the result is still cube(i))\n");
+    printf("  --trace FILE  write the run's events as Chrome trace-event JSON (Perfetto, speedscope;\n"
+           "                tools/timeline draws it)\n");
     printf("  --quiet       print only the summary and the RESULT line\n");
     printf("  -h, --help    this text\n\n");
     printf("The last line is: RESULT concept=%s model=%s variant=... workers=... n=... "
@@ -503,7 +543,17 @@ bool verify_race(long long expected, long long got)
 
 item_log item_log_new(size_t capacity)
 {
-    return (item_log){checked_malloc(capacity, sizeof(produced_item)), 0, capacity};
+    if (capacity == 0) return (item_log){NULL, 0, 0};
+    if (capacity > SIZE_MAX / sizeof(produced_item))
+        die_msg("mmap of %zu x %zu bytes failed: too large", capacity, sizeof(produced_item));
+    size_t bytes = capacity * sizeof(produced_item);
+    /* Shared, not private: after a fork, a private page the consumer writes is copied first
+     * (copy-on-write) for as long as a forked producer still maps it; a shared page is written
+     * in place, so a forked producer costs the consumer nothing, as a producer thread does. */
+    void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) die_errno("mmap");
+    memset(memory, 0, bytes); /* every page faulted in now, before the clock */
+    return (item_log){memory, 0, capacity};
 }
 
 void item_log_add(item_log *log, produced_item item)
@@ -522,7 +572,8 @@ uint64_t item_log_checksum(const item_log *log)
 
 void item_log_free(item_log *log)
 {
-    free(log->items);
+    if (log->items != NULL && munmap(log->items, log->capacity * sizeof(produced_item)) != 0)
+        die_errno("munmap");
     *log = (item_log){NULL, 0, 0};
 }
 
@@ -551,8 +602,9 @@ void usage_exit(const char *message)
 }
 
 bool report_producers(const program_info *info, const options *opt, const item_log *log,
-                      int producer_count, double elapsed_s)
+                      double elapsed_s, int ranks)
 {
+    int producer_count = opt->workers;
     long n = opt->n;
     size_t expected = (size_t)producer_count * (size_t)n;
     for (size_t k = 0; k < log->count && k < log->capacity; k++)
@@ -560,10 +612,19 @@ bool report_producers(const program_info *info, const options *opt, const item_l
     uint64_t checksum = item_log_checksum(log);
     bool pass = verify_count("values received", (long long)expected, (long long)log->count);
     pass = pass && verify_producers(log->items, log->count, producer_count, n);
-    printf("%d producers put %ld values each: received %zu (expected %zu), checksum %" PRId64
-           " (expected %" PRId64 ")\n", producer_count, n, log->count, expected, (int64_t)checksum,
-           (int64_t)producers_checksum_expected(producer_count, n));
-    print_result(info, opt, pass, elapsed_s, "processed=%zu checksum=%" PRId64 " producers=%d",
-                 log->count, (int64_t)checksum, producer_count);
+    /* mpi: the ranks beside the workers (rank 0 consumes; alone, it also produces) */
+    char ranks_key[32] = "", ranks_note[64] = "";
+    if (ranks > 0) {
+        snprintf(ranks_key, sizeof ranks_key, " ranks=%d", ranks);
+        if (ranks == 1)
+            snprintf(ranks_note, sizeof ranks_note, ", on 1 rank: rank 0 produces too");
+        else
+            snprintf(ranks_note, sizeof ranks_note, ", on %d ranks: rank 0 consumes", ranks);
+    }
+    printf("%d producers put %ld values each, 1 consumer received %zu (expected %zu), checksum %"
+           PRId64 " (expected %" PRId64 ")%s\n", producer_count, n, log->count, expected,
+           (int64_t)checksum, (int64_t)producers_checksum_expected(producer_count, n), ranks_note);
+    print_result(info, opt, pass, elapsed_s, "processed=%zu checksum=%" PRId64 " consumers=1%s",
+                 log->count, (int64_t)checksum, ranks_key);
     return pass;
 }

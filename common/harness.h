@@ -66,6 +66,7 @@ typedef struct {
     long max_n;                          /* larger is refused as absurd (exit 2) */
     int default_workers;                 /* 0 means: the number of online cores */
     bool takes_delay;                    /* accepts --delay-ms (race, counter, shared_array) */
+    bool takes_uneven;                   /* accepts --uneven (pool_cube) */
     long default_delay_ms;
     const char *note;                    /* extra --help paragraph, or NULL (race: "wrong on purpose") */
 } program_info;
@@ -79,6 +80,8 @@ typedef struct {
     int variant_index;
     long delay_ms;
     bool quiet;
+    bool uneven;            /* --uneven: item i costs work that grows with i (pool_cube) */
+    const char *trace_path; /* --trace FILE, or NULL (common/trace.h) */
 } options;
 
 /* What parse_options decided. */
@@ -270,7 +273,10 @@ typedef struct {
     size_t capacity;
 } item_log;
 
-item_log item_log_new(size_t capacity); /* exit 3 if the memory is not there */
+/* The consumer's log, its pages already written (call it before the clock: the consumer's writes
+ * then cost no page fault). Shared memory, so a forked producer makes none of them copy-on-write.
+ * exit 3 if the memory is not there. */
+item_log item_log_new(size_t capacity);
 void item_log_add(item_log *log, produced_item item);
 uint64_t item_log_checksum(const item_log *log); /* sum of the stored values, mod 2^64 */
 void item_log_free(item_log *log);
@@ -281,9 +287,11 @@ uint64_t producers_checksum_expected(int producers, long n);
 
 /* What every producers program does with its log once the producers are done, so the three
  * models report alike: the values one per line (say), count and per-producer order verified,
- * the summary beside the closed form, the RESULT line. Returns whether it verified. */
+ * the summary beside the closed form, the RESULT line. opt->workers is the producer count; the
+ * one consumer is reported apart (consumers=1), and so are MPI's ranks when ranks > 0 (ranks=,
+ * rank 0 consuming beside ranks - 1 producers; 0 in posix and omp). Returns whether it verified. */
 bool report_producers(const program_info *info, const options *opt, const item_log *log,
-                      int producer_count, double elapsed_s);
+                      double elapsed_s, int ranks);
 
 /* Most values one producers run keeps (16 bytes each): beyond, the run is refused as absurd. */
 #define PRODUCERS_MAX_VALUES 200000000L
