@@ -12,8 +12,10 @@
  *   message  every rank works; ranks 1.. post an MPI_Irecv for STOP from rank 0 before they
  *            start and check it with MPI_Test after every batch of work. Rank 0 works too,
  *            watching the clock: after n ms it sends STOP to every other rank, stops itself,
- *            and receives one STOPPED reply per rank, the confirmation that rank has left its
- *            loop. With -np 1 rank 0 is the only worker and stops itself.
+ *            and receives one STOPPED reply per rank, the record that rank made of its own
+ *            stop after leaving its loop. With -np 1 rank 0 is the only worker and stops itself.
+ * Every rank works, so workers = ranks. A worker counts as stopped only if it recorded its own
+ * stop after leaving its loop.
  * Observe: the latency grows with the ranks per core: a rank that is not running cannot look.
  *
  * Run:  mpirun -np 2 ./mpi/cancel
@@ -26,11 +28,70 @@
 
 #include "../common/mpi_harness.h"
 
+/* One worker's progress; rank 0 holds every rank's, filled in from the STOPPED replies. */
+typedef struct {
+    uint64_t state;
+    uint64_t batches;
+    int stopped; /* set by the worker itself, after it has left its loop */
+} worker_progress;
+
+/* Everything the run shares. */
+typedef struct {
+    worker_progress *progress; /* one per worker */
+    int worker_count;
+    long run_ms;
+    double stop_at; /* when the stop was requested */
+} stop_run;
+
+enum { TAG_STOP = 1, TAG_STOPPED };
+
+static int world_rank, world_size;
+
+static void stop_with_message(stop_run *run)
+{
+    worker_progress *mine = &run->progress[world_rank];
+    if (world_rank == ROOT_RANK) {
+        double deadline = MPI_Wtime() + (double)run->run_ms / 1000.0;
+        while (MPI_Wtime() < deadline) {
+            mine->state = work_batch(mine->state);
+            mine->batches++;
+        }
+        mine->stopped = 1;
+        run->stop_at = MPI_Wtime();
+        for (int rank = 1; rank < world_size; rank++)
+            MPI_CHECK(MPI_Send(NULL, 0, MPI_INT, rank, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
+        for (int rank = 1; rank < world_size; rank++) {
+            uint64_t reply[3]; /* state, batches, stopped */
+            MPI_CHECK(MPI_Recv(reply, 3, MPI_UINT64_T, rank, TAG_STOPPED, MPI_COMM_WORLD,
+                               MPI_STATUS_IGNORE), "MPI_Recv");
+            run->progress[rank] =
+                (worker_progress){.state = reply[0], .batches = reply[1], .stopped = reply[2] == 1};
+        }
+    } else {
+        MPI_Request stop_request;
+        int stop = 0;
+        MPI_CHECK(MPI_Irecv(NULL, 0, MPI_INT, ROOT_RANK, TAG_STOP, MPI_COMM_WORLD, &stop_request),
+                  "MPI_Irecv");
+        while (!stop) {
+            mine->state = work_batch(mine->state);
+            mine->batches++;
+            MPI_CHECK(MPI_Test(&stop_request, &stop, MPI_STATUS_IGNORE), "MPI_Test");
+        }
+        mine->stopped = 1;
+        uint64_t reply[3] = {mine->state, mine->batches, (uint64_t)mine->stopped};
+        MPI_CHECK(MPI_Send(reply, 3, MPI_UINT64_T, ROOT_RANK, TAG_STOPPED, MPI_COMM_WORLD),
+                  "MPI_Send");
+    }
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
 static const struct variant {
     variant_doc doc;
+    void (*run)(stop_run *run);
 } variants[] = {
-    {{"message", "STOP from rank 0, polled with MPI_Test; STOPPED replies confirm"}},
-    {{NULL, NULL}}};
+    {{"message", "STOP from rank 0, polled with MPI_Test; STOPPED replies confirm"},
+     stop_with_message},
+    {{NULL, NULL}, NULL}};
 
 static const program_info info = {
     .concept = "cancel",
@@ -43,87 +104,38 @@ static const program_info info = {
     .default_workers = 2,
 };
 
-enum { TAG_STOP = 1, TAG_STOPPED };
-
-static int world_rank, world_size;
-
-/* A worker rank: work until STOP arrives, then say so. Returns nothing: its news is the reply. */
-static void work_until_told(void)
-{
-    MPI_Request stop_request;
-    int stop = 0;
-    uint64_t report[2] = {(uint64_t)world_rank + 1, 0}; /* state, batches */
-    MPI_CHECK(MPI_Irecv(NULL, 0, MPI_INT, ROOT_RANK, TAG_STOP, MPI_COMM_WORLD, &stop_request),
-              "MPI_Irecv");
-    while (!stop) {
-        report[0] = work_batch(report[0]);
-        report[1]++;
-        MPI_CHECK(MPI_Test(&stop_request, &stop, MPI_STATUS_IGNORE), "MPI_Test");
-    }
-    MPI_CHECK(MPI_Send(report, 2, MPI_UINT64_T, ROOT_RANK, TAG_STOPPED, MPI_COMM_WORLD), "MPI_Send");
-}
-
-/* Rank 0: work until the deadline, stop everybody, collect the confirmations.
- * Returns the stop latency; *stopped counts the ranks confirmed stopped (rank 0 included). */
-static double run_and_stop_ranks(const options *opt, double start, int *stopped)
-{
-    volatile uint64_t result; /* the work is stored, so the compiler must do it */
-    uint64_t state = 1, batches = 0;
-    double deadline = start + (double)opt->n / 1000.0;
-    while (MPI_Wtime() < deadline) {
-        result = state = work_batch(state);
-        batches++;
-    }
-    (void)result;
-
-    /* Each rank's batches, printed once the latency is taken (printing is slow). */
-    uint64_t *rank_batches = checked_calloc((size_t)world_size, sizeof *rank_batches);
-    double stop_at = MPI_Wtime();
-    for (int rank = 1; rank < world_size; rank++)
-        MPI_CHECK(MPI_Send(NULL, 0, MPI_INT, rank, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
-    *stopped = 1; /* rank 0 has left its loop */
-    rank_batches[ROOT_RANK] = batches;
-    for (int rank = 1; rank < world_size; rank++) {
-        uint64_t report[2];
-        MPI_CHECK(MPI_Recv(report, 2, MPI_UINT64_T, rank, TAG_STOPPED, MPI_COMM_WORLD,
-                           MPI_STATUS_IGNORE), "MPI_Recv");
-        (*stopped)++;
-        rank_batches[rank] = report[1];
-    }
-    double latency = MPI_Wtime() - stop_at;
-
-    say(opt, "rank 0: stopped itself after %" PRIu64 " batches of work\n", rank_batches[ROOT_RANK]);
-    for (int rank = 1; rank < world_size; rank++)
-        say(opt, "rank %d: stopped after %" PRIu64 " batches of work, confirmed by its reply\n",
-            rank, rank_batches[rank]);
-    free(rank_batches);
-    return latency;
-}
-
 int main(int argc, char **argv)
 {
     options opt;
     mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
 
+    stop_run run = {.worker_count = opt.workers, .run_ms = opt.n};
+    run.progress = checked_calloc((size_t)opt.workers, sizeof *run.progress);
+    for (int w = 0; w < opt.workers; w++) run.progress[w].state = (uint64_t)w + 1;
     if (world_rank == ROOT_RANK)
         say(&opt, "starting %d ranks running endless loops; stopping them after %ld ms\n",
-            world_size, opt.n);
-    int stopped = 0;
-    double latency = 0;
+            opt.workers, opt.n);
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
+
     double start = MPI_Wtime();
-    if (world_rank == ROOT_RANK)
-        latency = run_and_stop_ranks(&opt, start, &stopped);
-    else
-        work_until_told();
-    double elapsed = MPI_Wtime() - start;
+    variants[opt.variant_index].run(&run);
+    double end = MPI_Wtime();
+    double elapsed = end - start, latency = end - run.stop_at;
 
     bool pass = true;
     if (world_rank == ROOT_RANK) {
-        pass = verify_count("workers confirmed stopped", world_size, stopped);
+        int stopped = 0;
+        for (int w = 0; w < opt.workers; w++) {
+            stopped += run.progress[w].stopped;
+            say(&opt, "rank %d: %s after %" PRIu64 " batches of work, confirmed by %s\n", w,
+                run.progress[w].stopped ? "stopped" : "NOT stopped", run.progress[w].batches,
+                w == ROOT_RANK ? "itself" : "its STOPPED reply");
+        }
+        pass = verify_count("workers confirmed stopped", opt.workers, stopped);
         printf("stopped %d of %d workers (expected %d), %.6f s after the stop request\n", stopped,
-               world_size, world_size, latency);
+               opt.workers, opt.workers, latency);
         print_result(&info, &opt, pass, elapsed, "stopped=%d stop_latency_s=%.6f", stopped, latency);
     }
+    free(run.progress);
     return mpi_finish(pass);
 }

@@ -40,37 +40,24 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
-static const struct variant {
-    variant_doc doc;
-} variants[] = {
-    {{"process", "fork; SIGTERM, SIGKILL after a grace period, waitpid confirms"}},
-    {{"thread", "pthread_cancel, acted on at pthread_testcancel(); join confirms"}},
-    {{NULL, NULL}}};
-
-static const program_info info = {
-    .concept = "cancel",
-    .model = "posix",
-    .summary = "Stop endless CPU-bound workers from outside: kill processes, cancel threads.",
-    VARIANT_TABLE(variants),
-    .n_meaning = "milliseconds the workers run before the stop",
-    .default_n = 100,
-    .max_n = 3600000, /* an hour */
-    .default_workers = 2,
-};
-
-enum { VARIANT_PROCESS, VARIANT_THREAD };
-
 /* How long a worker may take to die of SIGTERM before it gets SIGKILL. */
 enum { GRACE_MS = 1000 };
 
-/* Each thread's progress on a cache line of its own, so workers do not slow each other.
- * Read by main only after pthread_join. */
+/* One worker's progress on a cache line of its own, so workers do not slow each other. */
 typedef struct {
     _Alignas(64) uint64_t state;
     uint64_t batches;
+    int stopped;   /* set by main once waitpid or pthread_join confirmed the stop */
+    int ended_by;  /* process: the signal that ended it */
 } worker_progress;
 
-static worker_progress progress[MAX_WORKERS];
+/* Everything the run shares. */
+typedef struct {
+    worker_progress *progress; /* one per worker */
+    int worker_count;
+    long run_ms;
+    double stop_at; /* when the stop was requested */
+} stop_run;
 
 static void *thread_worker(void *arg)
 {
@@ -97,7 +84,7 @@ static void process_worker(void *shared, int worker)
 /* After the stop: reaps every child that has ended and returns how many are still alive. Only
  * death by our SIGTERM or SIGKILL counts as stopped; any other end stops the others and exits 3,
  * naming the worker. */
-static int reap_stopped(pid_t *pids, int workers, int *stopped, int *ended_by)
+static int reap_stopped(pid_t *pids, worker_progress *progress, int workers)
 {
     int alive = 0;
     for (int w = 0; w < workers; w++) {
@@ -112,8 +99,8 @@ static int reap_stopped(pid_t *pids, int workers, int *stopped, int *ended_by)
         pids[w] = 0;
         int signal_number = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         if (signal_number == SIGTERM || signal_number == SIGKILL) {
-            ended_by[w] = signal_number;
-            (*stopped)++;
+            progress[w].ended_by = signal_number;
+            progress[w].stopped = 1;
             continue;
         }
         stop_workers(pids, workers);
@@ -137,11 +124,10 @@ static void wait_for_sigchld(const sigset_t *sigchld, double deadline)
         die_errno("sigtimedwait");
 }
 
-/* process: returns the stop latency; *stopped counts the children waitpid saw die of our signal. */
-static double run_and_stop_processes(const options *opt, int *stopped)
+/* process: a worker counts as stopped once waitpid saw it die of our signal. */
+static void stop_with_kill(stop_run *run)
 {
-    int workers = opt->workers;
-    int *ended_by = checked_calloc((size_t)workers, sizeof *ended_by);
+    int workers = run->worker_count;
 
     /* SIGCHLD stays pending instead of being delivered, so sigtimedwait can sleep on it
      * (the children inherit the mask, which changes nothing for them). */
@@ -153,82 +139,102 @@ static double run_and_stop_processes(const options *opt, int *stopped)
 
     /* The run: sleep n ms, but wake for any child that dies early (an error: workers_check
      * exits 3 naming it). A worker never returns, so none can end cleanly either. */
-    double stop_at = now_seconds() + (double)opt->n / 1000.0;
-    while (now_seconds() < stop_at) {
-        wait_for_sigchld(&sigchld, stop_at);
+    double deadline = now_seconds() + (double)run->run_ms / 1000.0;
+    while (now_seconds() < deadline) {
+        wait_for_sigchld(&sigchld, deadline);
         if (workers_check(pids, workers) > 0) {
             stop_workers(pids, workers);
             die_msg("a worker exited with status 0 before it was stopped");
         }
     }
 
-    stop_at = now_seconds();
+    run->stop_at = now_seconds();
     for (int w = 0; w < workers; w++)
         if (kill(pids[w], SIGTERM) != 0) die_errno("kill"); /* each is alive or a zombie */
-    double grace_end = stop_at + GRACE_MS / 1000.0;
+    double grace_end = run->stop_at + GRACE_MS / 1000.0;
     int alive;
-    while ((alive = reap_stopped(pids, workers, stopped, ended_by)) > 0 &&
+    while ((alive = reap_stopped(pids, run->progress, workers)) > 0 &&
            now_seconds() < grace_end)
         wait_for_sigchld(&sigchld, grace_end);
     if (alive > 0) { /* SIGTERM can be caught or ignored; SIGKILL cannot */
         for (int w = 0; w < workers; w++)
             if (pids[w] > 0 && kill(pids[w], SIGKILL) != 0) die_errno("kill");
-        while (reap_stopped(pids, workers, stopped, ended_by) > 0)
+        while (reap_stopped(pids, run->progress, workers) > 0)
             wait_for_sigchld(&sigchld, now_seconds() + 1.0);
     }
-    double latency = now_seconds() - stop_at;
     CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &sigchld, NULL), "pthread_sigmask");
-
-    for (int w = 0; w < workers; w++)
-        say(opt, "worker %d: ended by %s, confirmed by waitpid\n", w,
-            ended_by[w] == SIGKILL ? "SIGKILL after the grace period" : "SIGTERM");
-    free(ended_by);
     free(pids);
-    return latency;
 }
 
-/* thread: returns the stop latency; *stopped counts the threads pthread_join saw cancelled. */
-static double run_and_stop_threads(const options *opt, int *stopped)
+/* thread: a worker counts as stopped once pthread_join saw it cancelled. */
+static void stop_with_pthread_cancel(stop_run *run)
 {
-    int workers = opt->workers;
-    pthread_t *threads = checked_malloc((size_t)workers, sizeof *threads);
-    for (int w = 0; w < workers; w++) {
-        progress[w].state = (uint64_t)w + 1;
-        CHECK_RC(pthread_create(&threads[w], NULL, thread_worker, &progress[w]), "pthread_create");
-    }
+    int workers = run->worker_count;
+    pthread_t threads[MAX_WORKERS];
+    for (int w = 0; w < workers; w++)
+        CHECK_RC(pthread_create(&threads[w], NULL, thread_worker, &run->progress[w]),
+                 "pthread_create");
 
-    sleep_ms(opt->n);
+    sleep_ms(run->run_ms);
 
-    double stop_at = now_seconds();
+    run->stop_at = now_seconds();
     for (int w = 0; w < workers; w++) CHECK_RC(pthread_cancel(threads[w]), "pthread_cancel");
     for (int w = 0; w < workers; w++) {
         void *exit_value;
         CHECK_RC(pthread_join(threads[w], &exit_value), "pthread_join");
         if (exit_value != PTHREAD_CANCELED) die_msg("worker %d ended without being cancelled", w);
-        (*stopped)++;
+        run->progress[w].stopped = 1;
     }
-    double latency = now_seconds() - stop_at;
-
-    for (int w = 0; w < workers; w++)
-        say(opt, "worker %d: cancelled after %" PRIu64 " batches of work, confirmed by pthread_join\n",
-            w, progress[w].batches);
-    free(threads);
-    return latency;
 }
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
+static const struct variant {
+    variant_doc doc;
+    void (*run)(stop_run *run);
+} variants[] = {
+    {{"process", "fork; SIGTERM, SIGKILL after a grace period, waitpid confirms"}, stop_with_kill},
+    {{"thread", "pthread_cancel, acted on at pthread_testcancel(); join confirms"},
+     stop_with_pthread_cancel},
+    {{NULL, NULL}, NULL}};
+
+static const program_info info = {
+    .concept = "cancel",
+    .model = "posix",
+    .summary = "Stop endless CPU-bound workers from outside: kill processes, cancel threads.",
+    VARIANT_TABLE(variants),
+    .n_meaning = "milliseconds the workers run before the stop",
+    .default_n = 100,
+    .max_n = 3600000, /* an hour */
+    .default_workers = 2,
+};
 
 int main(int argc, char **argv)
 {
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
+    bool processes = variants[opt.variant_index].run == stop_with_kill;
+    static worker_progress progress[MAX_WORKERS]; /* static: aligned to its cache lines */
+    stop_run run = {.progress = progress, .worker_count = opt.workers, .run_ms = opt.n};
+    for (int w = 0; w < opt.workers; w++) run.progress[w].state = (uint64_t)w + 1;
     say(&opt, "starting %d %s running endless loops; stopping them after %ld ms\n", opt.workers,
-        opt.variant_index == VARIANT_PROCESS ? "processes" : "threads", opt.n);
-    int stopped = 0;
-    double start = now_seconds();
-    double latency = opt.variant_index == VARIANT_PROCESS ? run_and_stop_processes(&opt, &stopped)
-                                                          : run_and_stop_threads(&opt, &stopped);
-    double elapsed = now_seconds() - start;
+        processes ? "processes" : "threads", opt.n);
 
+    double start = now_seconds();
+    variants[opt.variant_index].run(&run);
+    double end = now_seconds();
+    double elapsed = end - start, latency = end - run.stop_at;
+
+    int stopped = 0;
+    for (int w = 0; w < opt.workers; w++) {
+        stopped += run.progress[w].stopped;
+        if (processes)
+            say(&opt, "worker %d: ended by %s, confirmed by waitpid\n", w,
+                run.progress[w].ended_by == SIGKILL ? "SIGKILL after the grace period" : "SIGTERM");
+        else
+            say(&opt, "worker %d: cancelled after %" PRIu64 " batches of work, confirmed by "
+                "pthread_join\n", w, run.progress[w].batches);
+    }
     bool pass = verify_count("workers confirmed stopped", opt.workers, stopped);
     printf("stopped %d of %d workers (expected %d), %.6f s after the stop request\n", stopped,
            opt.workers, opt.workers, latency);

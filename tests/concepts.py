@@ -178,7 +178,7 @@ MECHANISMS = {
     ("omp", "pool_cube", "static"): ["schedule(static)"],
     ("omp", "pool_cube", "dynamic"): ["schedule(dynamic, CHUNK)"],
     ("omp", "pool_cube", "guided"): ["schedule(guided, CHUNK)"],
-    ("omp", "cancel", "cancel"): ["#pragma omp cancel parallel", "#pragma omp cancellation point"],
+    ("omp", "cancel", "cancel"): ["#pragma omp cancel for", "#pragma omp cancellation point for"],
     ("omp", "cancel", "flag"): ["#pragma omp atomic write", "#pragma omp atomic read"],
     ("mpi", "spawn", "comm-spawn"): ["MPI_Comm_spawn(", "MPI_Comm_get_parent("],
     ("mpi", "race", "rma"): ["MPI_Get(", "MPI_Put("],
