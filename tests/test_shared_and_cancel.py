@@ -4,13 +4,16 @@ cancel        every variant stops every worker for W 1..7 (MPI: -np 1..7) and -n
               leaves no process behind: each run's environment carries a fresh tag
               (tests/leftovers.py), and after the run no live process may carry it, nor may this
               test process have gained a child. A first test proves the scan sees the workers.
-              The omp cancel variant turns OMP_CANCELLATION on by re-running itself, and says so.
+              The omp cancel variant turns OMP_CANCELLATION on by re-running itself, and says so,
+              under valgrind and gdb too. The stopped count is of the workers' own records: with
+              them deleted from the source, a run is FAIL.
 shared_array  --delay-ms D pauses inside each locked step: a locked variant's run takes at least
               W * n * D ms (the lock makes the workers take turns), every variant at least n * D;
               the array printed at the end is 100*i + W; `private` leaves the parent's array as it
               was (its children check their own copies and would exit 1 otherwise).
 """
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -19,7 +22,7 @@ import pytest
 
 import leftovers
 from concepts import CONCEPTS
-from suite import ROOT, SANITIZER_ENV, have_mpi, program, run
+from suite import MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, program, run
 
 CANCEL_VARIANTS = [(model, variant) for model, variants in CONCEPTS["cancel"].variants.items()
                    for variant in variants]
@@ -119,6 +122,80 @@ def test_omp_cancel_turns_cancellation_on_and_says_so():
     assert on.returncode == 0 and "OMP_CANCELLATION" not in on.stdout, on.describe()
     flag = run("omp", "cancel", ["-n", "1", "--variant", "flag"], env={"OMP_CANCELLATION": None})
     assert flag.returncode == 0 and "OMP_CANCELLATION" not in flag.stdout, flag.describe()
+
+
+def test_omp_cancel_reruns_itself_under_valgrind():
+    """The re-run that turns cancellation on must start this program, not the tool: under
+    valgrind the link /proc/self/exe is valgrind's tool ("You cannot run ... directly")."""
+    need("omp", "cancel")
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        pytest.skip("valgrind not installed (make deps)")
+    exe = program("omp", "cancel")
+    if b"__asan_init" in exe.read_bytes():
+        pytest.skip("sanitized build: valgrind and AddressSanitizer exclude each other")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_CANCELLATION"}
+    env["OMP_WAIT_POLICY"] = "passive"  # valgrind runs one thread at a time: no spinning
+    r = subprocess.run([valgrind, "--error-exitcode=9", str(exe), "--variant", "cancel", "-n", "10"],
+                       capture_output=True, text=True, timeout=180, env=env,
+                       stdin=subprocess.DEVNULL)
+    shown = f"exit {r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, shown
+    assert "running again with OMP_CANCELLATION=true" in r.stdout, shown
+    assert "status=PASS" in r.stdout.splitlines()[-1], shown
+
+
+def test_omp_cancel_reruns_itself_under_gdb():
+    need("omp", "cancel")
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        pytest.skip("gdb not installed")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_CANCELLATION"}
+    r = subprocess.run([gdb, "-q", "-batch", "-nx", "-ex", "run", "--args",
+                        str(program("omp", "cancel")), "-n", "10", "--quiet"],
+                       capture_output=True, text=True, timeout=120, env=env,
+                       stdin=subprocess.DEVNULL)
+    shown = f"exit {r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr[-3000:]}"
+    if "ptrace" in r.stderr and "not permitted" in r.stderr.lower():
+        pytest.skip("gdb may not trace here\n" + shown)
+    assert "exited normally" in r.stdout, shown
+    assert "status=PASS" in r.stdout, shown
+
+
+# What a worker writes once it has left its loop: the record the stopped count is made of.
+OWN_RECORD = "mine->stopped = 1;"
+
+
+def build_without_own_records(model, tmp_path):
+    """The model's cancel.c with every worker's own record of its stop deleted, compiled."""
+    source = (ROOT / model / "cancel.c").read_text()
+    assert OWN_RECORD in source, f"{model}/cancel.c: no worker records its own stop ({OWN_RECORD})"
+    mutated = tmp_path / "cancel.c"
+    mutated.write_text(source.replace(OWN_RECORD, ";"))
+    compiler = os.environ.get("MPICC", "mpicc") if model == "mpi" else os.environ.get("CC", "cc")
+    binary = tmp_path / "cancel"
+    subprocess.run([compiler, "-std=c11", "-O2", "-fopenmp", "-I", str(ROOT / model), "-o",
+                    str(binary), str(mutated), str(ROOT / "common" / "harness.c"),
+                    *([str(ROOT / "common" / "mpi_harness.c")] if model == "mpi" else [])],
+                   check=True, capture_output=True)
+    return binary
+
+
+@pytest.mark.parametrize("model,variant", [("omp", "cancel"), ("omp", "flag"), ("mpi", "message")])
+def test_cancel_counts_only_workers_that_recorded_their_stop(model, variant, tmp_path):
+    """The check can fail: a worker that did not record its own stop is not counted, so deleting
+    the workers' records turns a run into FAIL (exit 1), where a count taken at the region's end
+    (every worker that started) would still say PASS."""
+    need(model, "cancel")
+    binary = build_without_own_records(model, tmp_path)
+    env = dict(os.environ, OMP_CANCELLATION="true", **(MPI_ENV if model == "mpi" else {}))
+    cmd = [str(binary), "-n", "10", "--variant", variant]
+    cmd = [MPIRUN, "-np", "2", *cmd] if model == "mpi" else [*cmd, "-w", "2"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env,
+                       stdin=subprocess.DEVNULL)
+    shown = f"exit {r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr[-2000:]}"
+    assert r.returncode == 1, shown
+    assert "status=FAIL" in r.stdout and "stopped=0" in r.stdout, shown
 
 
 # ---------------------------------------------------------------- shared_array
