@@ -24,8 +24,8 @@ REQUIRED_CFLAGS := -std=c11 -Wall -Wextra -Werror -fstack-protector-strong
 FORTIFY := $(if $(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 ALL_CFLAGS = $(REQUIRED_CFLAGS) $(FORTIFY) $(CFLAGS)
 
-COMMON_SRC := common/harness.c
-COMMON_HDR := common/harness.h common/omp_team.h  # omp_team.h: header-only, for omp and hybrid
+COMMON_SRC := common/harness.c common/trace.c
+COMMON_HDR := common/harness.h common/trace.h common/omp_team.h  # omp_team.h: header-only, for omp and hybrid
 POSIX_SRC  := common/workers.c common/fifo.c
 POSIX_HDR  := common/workers.h common/fifo.h
 MPI_SRC    := common/mpi_harness.c
