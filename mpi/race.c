@@ -10,6 +10,8 @@
  *          database_value = local_copy      # write: overwrites the other rank's update
  *          -> start value 0, end value 1 (two increments, one survives)
  *
+ * Every rank adds 1 to one counter n times: read, pause, write, with no lock, so another
+ * rank's update made between this rank's read and its write is lost.
  *   rma  MPI_Win_lock_all opens a shared access epoch on every rank at once: it makes the
  *        one-sided calls legal but excludes nobody. MPI_Win_flush completes the Get before
  *        the pause and the Put before the next read. Concurrent Puts to one location leave
@@ -31,11 +33,48 @@
 
 #include "../common/mpi_harness.h"
 
+/* Everything a rank's variant needs. */
+typedef struct {
+    long value; /* at rank 0, once the variant has run: the counter's end value */
+    MPI_Win window;
+    long *root_value; /* the notebook's database_value: rank 0's window memory (NULL elsewhere) */
+    int world_rank;
+    long increments;
+    long delay_ms;
+} shared_counter;
+
+/* The notebook's increase(), n times, by every rank, on the one long in rank 0's window. The
+ * race: between this rank's MPI_Get and its MPI_Put, another rank gets the same old value, and
+ * one of the two Puts is lost. */
+static void increase_with_rma(shared_counter *counter)
+{
+    MPI_Win window = counter->window;
+    MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all"); /* legal access, excludes nobody */
+    for (long i = 0; i < counter->increments; i++) {
+        long local_copy;
+        MPI_CHECK(MPI_Get(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Get");
+        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* read (the Get is done), */
+        local_copy += 1;
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms); /* pause, */
+        MPI_CHECK(MPI_Put(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Put");
+        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* write: an update is lost */
+    }
+    MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank's last Put is done */
+    if (counter->world_rank == ROOT_RANK) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock");
+        counter->value = *counter->root_value;
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock");
+    }
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
 static const struct variant {
     variant_doc doc;
+    void (*run)(shared_counter *counter);
 } variants[] = {
-    {{"rma", "window at rank 0, MPI_Win_lock_all (shared), Get, pause, Put"}},
-    {{NULL, NULL}}};
+    {{"rma", "window at rank 0, MPI_Win_lock_all (shared), Get, pause, Put"}, increase_with_rma},
+    {{NULL, NULL}, NULL}};
 
 static const program_info info = {
     .concept = "race",
@@ -54,47 +93,29 @@ static const program_info info = {
             "mpi/counter (rma-lock).",
 };
 
-/* The notebook's increase(), n times, on the window's one long at rank 0. */
-static void increase(MPI_Win window, long increments, long delay_ms)
-{
-    for (long i = 0; i < increments; i++) {
-        long local_copy;
-        MPI_CHECK(MPI_Get(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Get");
-        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* the read is done */
-        local_copy += 1;
-        if (delay_ms > 0) sleep_ms(delay_ms);
-        MPI_CHECK(MPI_Put(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Put");
-        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* the write is done */
-    }
-}
-
 int main(int argc, char **argv)
 {
     options opt;
     int world_rank, world_size;
     mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
 
-    /* The notebook's database_value: one long in rank 0's window, 0 before anyone can see it. */
-    MPI_Win window;
-    long *value = mpi_root_value(sizeof *value, &window);
+    shared_counter counter = {
+        .value = 0, .world_rank = world_rank, .increments = opt.n, .delay_ms = opt.delay_ms};
+    /* The notebook's database_value: one long in rank 0's window, 0 before any rank can see it. */
+    counter.root_value = mpi_root_value(sizeof *counter.root_value, &counter.window);
+    long expected = opt.workers * opt.n;
+    if (world_rank == ROOT_RANK) say(&opt, "start value %ld\n", *counter.root_value);
+    /* The start line: without it the other ranks would start while rank 0 still prints, so
+     * they would not race together and rank 0's clock would miss the start of their work. */
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 
-    long expected = world_size * opt.n;
-    if (world_rank == ROOT_RANK) say(&opt, "start value %ld\n", *value);
-
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* the start line */
     double start = MPI_Wtime();
-    MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all");
-    increase(window, opt.n, opt.delay_ms);
-    MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank's last Put is done */
+    variants[opt.variant_index].run(&counter);
     double elapsed = MPI_Wtime() - start;
 
+    long got = counter.value;
     bool pass = true;
     if (world_rank == ROOT_RANK) {
-        long got;
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock");
-        got = *value;
-        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock");
         long lost = expected - got;
         /* A demonstration, not a computation: updates may be lost, never invented. */
         pass = verify_race(expected, got);
@@ -106,6 +127,6 @@ int main(int argc, char **argv)
         print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got,
                      lost);
     }
-    MPI_CHECK(MPI_Win_free(&window), "MPI_Win_free");
+    MPI_CHECK(MPI_Win_free(&counter.window), "MPI_Win_free");
     return mpi_finish(pass);
 }

@@ -9,13 +9,15 @@
  *          database_value = local_copy      # write: overwrites the other thread's update
  *          -> start value 0, end value 1 (two increments, one survives)
  *
- *   parallel  #pragma omp parallel num_threads(W) shared(value): one variable for the whole
+ * W threads each add 1 to one shared counter n times: read, pause, write, with no lock, so
+ * another thread's update made between this thread's read and its write is lost.
+ *   parallel  #pragma omp parallel num_threads(W) shared(counter): one variable for the whole
  *             team, and nothing orders the threads' accesses to it
- * The threads meet at a barrier first, so they start the race together; a team smaller than
- * asked for (OMP_THREAD_LIMIT) is exit 3, as it would count as lost updates. Observe: with the
+ * The threads meet at a barrier first, so they start the race together. Observe: with the
  * default pause (100 ms) W threads doing 1 increment each end at 1, not W. With --delay-ms 0
  * far fewer updates are lost, yet the program is just as wrong (try -n 1000000 --delay-ms 0).
- * What to look at instead: omp/counter.
+ * A team smaller than asked for (OMP_THREAD_LIMIT) is exit 3 before the clock starts, not
+ * updates "lost" that were never made. What to look at instead: omp/counter.
  *
  * Run:  ./omp/race
  *       OMP_NUM_THREADS=4 ./omp/race
@@ -28,11 +30,42 @@
 #include "../common/harness.h"
 #include "../common/omp_team.h"
 
+/* Everything the team shares. */
+typedef struct {
+    long value; /* the notebook's database_value: read and written with no lock */
+    int worker_count;
+    long increments;
+    long delay_ms;
+} shared_counter;
+
+/* The notebook's increase(), n times, by every thread of the team. The race: between this
+ * thread's read and its write, another thread reads the same old value, and one of the two
+ * writes is lost. */
+static void increase_in_parallel(shared_counter *counter)
+{
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
+    {
+        /* volatile: the compiler must read and write memory every time, as the notebook does,
+         * instead of adding n at once. It orders nothing between threads: the race stays. */
+        volatile long *value = &counter->value;
+#pragma omp barrier
+        for (long i = 0; i < counter->increments; i++) {
+            long local_copy = *value; /* read, */
+            local_copy += 1;
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms); /* pause, */
+            *value = local_copy; /* write: another thread's update is lost */
+        }
+    }
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
 static const struct variant {
     variant_doc doc;
+    void (*run)(shared_counter *counter);
 } variants[] = {
-    {{"parallel", "a parallel region; the counter is shared, nothing protects it"}},
-    {{NULL, NULL}}};
+    {{"parallel", "a parallel region; the counter is shared, nothing protects it"},
+     increase_in_parallel},
+    {{NULL, NULL}, NULL}};
 
 static const program_info info = {
     .concept = "race",
@@ -56,34 +89,17 @@ int main(int argc, char **argv)
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
-    long value = 0; /* the notebook's database_value */
-    long increments = opt.n, delay_ms = opt.delay_ms;
+    shared_counter counter = {
+        .value = 0, .worker_count = opt.workers, .increments = opt.n, .delay_ms = opt.delay_ms};
     long expected = opt.workers * opt.n;
-    say(&opt, "start value %ld\n", value);
-    int team_size = 0;
-    team_exact();
+    say(&opt, "start value %ld\n", counter.value);
+    team_prepare(opt.workers); /* a smaller team would "lose" updates it never made: exit 3 now */
 
     double start = omp_get_wtime();
-#pragma omp parallel num_threads(opt.workers) default(none) \
-    shared(value, increments, delay_ms, team_size)
-    {
-#pragma omp single nowait
-        team_size = omp_get_num_threads();
-        /* volatile: the compiler must read and write memory every time, as the notebook does,
-         * instead of adding n at once. It orders nothing between threads: the race stays. */
-        volatile long *shared_value = &value;
-#pragma omp barrier
-        for (long i = 0; i < increments; i++) {
-            long local_copy = *shared_value; /* the notebook's increase(): read, */
-            local_copy += 1;
-            if (delay_ms > 0) sleep_ms(delay_ms); /* pause, */
-            *shared_value = local_copy;           /* write: another thread's update is lost */
-        }
-    }
+    variants[opt.variant_index].run(&counter);
     double elapsed = omp_get_wtime() - start;
-    team_check(opt.workers, team_size); /* a smaller team would "lose" updates it never made */
 
-    long got = value;
+    long got = counter.value;
     long lost = expected - got;
     /* A demonstration, not a computation: updates may be lost, never invented. */
     bool pass = verify_race(expected, got);

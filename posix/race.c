@@ -9,9 +9,11 @@
  *          database_value = local_copy      # write: overwrites the other thread's update
  *          -> start value 0, end value 1 (two increments, one survives)
  *
- *   thread   W pthreads share a plain `long` in this process's memory
- *   process  W forked workers share it in a MAP_SHARED mapping (multiprocessing's Value
- *            without its lock): the race is the same across processes
+ * W workers each add 1 to one shared counter n times: read, pause, write, with no lock, so
+ * another worker's update made between this worker's read and its write is lost.
+ *   thread   W pthreads (run_threads) share a plain `long` in this process's memory
+ *   process  W fork()ed workers (run_processes) share it in a MAP_SHARED mapping
+ *            (multiprocessing's Value without its lock): the race is the same across processes
  * The workers wait at a barrier first, so they start the race together. Observe: with the
  * default pause (100 ms) W workers doing 1 increment each end at 1, not W. With --delay-ms 0 the
  * window between read and write is nanoseconds wide: far fewer updates are lost, yet the
@@ -29,12 +31,56 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+/* Everything the workers share. It lives in a MAP_SHARED mapping: forked workers (process) see
+ * the parent's memory only there, and the threads do not mind. */
+typedef struct {
+    long value; /* the notebook's database_value: read and written with no lock */
+    pthread_barrier_t start_line; /* PTHREAD_PROCESS_SHARED: threads and forked workers alike */
+    int worker_count;
+    long increments;
+    long delay_ms;
+} shared_counter;
+
+/* The notebook's increase(), n times, by every worker (the worker number goes unused). The
+ * race: between this worker's read and its write, another worker reads the same old value, and
+ * one of the two writes is lost. */
+static void increase(void *shared, int worker)
+{
+    (void)worker;
+    shared_counter *counter = shared;
+    int rc = pthread_barrier_wait(&counter->start_line);
+    if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD) die_code("pthread_barrier_wait", rc);
+    /* volatile: the compiler must read and write memory every time, as the notebook does,
+     * instead of adding n at once. It orders nothing between threads: the race stays. */
+    volatile long *value = &counter->value;
+    for (long i = 0; i < counter->increments; i++) {
+        long local_copy = *value; /* read, */
+        local_copy += 1;
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms); /* pause, */
+        *value = local_copy; /* write: another worker's update is lost */
+    }
+}
+
+/* W threads (run_threads: pthread_create, pthread_join) or W forked processes (run_processes:
+ * fork, waitpid; each child leaves with _exit), each running increase. */
+static void increase_in_threads(shared_counter *counter)
+{
+    run_threads(counter->worker_count, increase, counter);
+}
+
+static void increase_in_processes(shared_counter *counter)
+{
+    run_processes(counter->worker_count, increase, counter);
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
 static const struct variant {
     variant_doc doc;
+    void (*run)(shared_counter *counter);
 } variants[] = {
-    {{"thread", "pthreads share a plain long"}},
-    {{"process", "fork()ed workers share a long in a MAP_SHARED mapping"}},
-    {{NULL, NULL}}};
+    {{"thread", "pthreads share a plain long"}, increase_in_threads},
+    {{"process", "fork()ed workers share a long in a MAP_SHARED mapping"}, increase_in_processes},
+    {{NULL, NULL}, NULL}};
 
 static const program_info info = {
     .concept = "race",
@@ -52,66 +98,33 @@ static const program_info info = {
             "posix/counter.",
 };
 
-enum { VARIANT_THREAD, VARIANT_PROCESS };
-
-/* Everything the workers share. For process it sits in a MAP_SHARED mapping. */
-typedef struct {
-    long value; /* the notebook's database_value: read and written with no lock */
-    pthread_barrier_t start_line;
-    long increments;
-    long delay_ms;
-} shared_state;
-
-/* The notebook's increase(), n times. The race: between this worker's read and its write,
- * another worker reads the same old value, and one of the two writes is lost. */
-static void increase(void *shared, int worker)
-{
-    (void)worker; /* every worker does the same */
-    shared_state *state = shared;
-    int rc = pthread_barrier_wait(&state->start_line);
-    if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD) die_code("pthread_barrier_wait", rc);
-    /* volatile: the compiler must read and write memory every time, as the notebook does,
-     * instead of adding n at once. It orders nothing between threads: the race stays. */
-    volatile long *value = &state->value;
-    for (long i = 0; i < state->increments; i++) {
-        long local_copy = *value;
-        local_copy += 1;
-        if (state->delay_ms > 0) sleep_ms(state->delay_ms);
-        *value = local_copy;
-    }
-}
-
 int main(int argc, char **argv)
 {
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
     /* A forked child's memory is its own copy: the counter must be in a shared mapping. */
-    shared_state *state = shared_alloc(sizeof *state);
-    state->value = 0;
-    state->increments = opt.n;
-    state->delay_ms = opt.delay_ms;
+    shared_counter *counter = shared_alloc(sizeof *counter);
+    counter->value = 0;
+    counter->worker_count = opt.workers;
+    counter->increments = opt.n;
+    counter->delay_ms = opt.delay_ms;
+    /* The start line, so the workers start the race together. */
     pthread_barrierattr_t barrier_attr;
     CHECK_RC(pthread_barrierattr_init(&barrier_attr), "pthread_barrierattr_init");
-    CHECK_RC(pthread_barrierattr_setpshared(&barrier_attr, opt.variant_index == VARIANT_PROCESS
-                                                               ? PTHREAD_PROCESS_SHARED
-                                                               : PTHREAD_PROCESS_PRIVATE),
+    CHECK_RC(pthread_barrierattr_setpshared(&barrier_attr, PTHREAD_PROCESS_SHARED),
              "pthread_barrierattr_setpshared");
-    CHECK_RC(pthread_barrier_init(&state->start_line, &barrier_attr, (unsigned)opt.workers),
+    CHECK_RC(pthread_barrier_init(&counter->start_line, &barrier_attr, (unsigned)opt.workers),
              "pthread_barrier_init");
     CHECK_RC(pthread_barrierattr_destroy(&barrier_attr), "pthread_barrierattr_destroy");
-
     long expected = opt.workers * opt.n;
-    say(&opt, "start value %ld\n", state->value);
+    say(&opt, "start value %ld\n", counter->value);
 
     double start = now_seconds();
-    if (opt.variant_index == VARIANT_PROCESS)
-        run_processes(opt.workers, increase, state);
-    else
-        run_threads(opt.workers, increase, state);
+    variants[opt.variant_index].run(counter);
     double elapsed = now_seconds() - start;
 
-    long got = state->value;
+    long got = counter->value;
     long lost = expected - got;
     /* A demonstration, not a computation: updates may be lost, never invented. */
     bool pass = verify_race(expected, got);
@@ -121,7 +134,7 @@ int main(int argc, char **argv)
     printf("race %s (no lock, wrong on purpose): expected %ld, got %ld, %ld update%s lost\n",
            opt.variant, expected, got, lost, lost == 1 ? "" : "s");
     print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got, lost);
-    CHECK_RC(pthread_barrier_destroy(&state->start_line), "pthread_barrier_destroy");
-    shared_free(state, sizeof *state);
+    CHECK_RC(pthread_barrier_destroy(&counter->start_line), "pthread_barrier_destroy");
+    shared_free(counter, sizeof *counter);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }
