@@ -3,6 +3,7 @@
  */
 #include "mpi_harness.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ void mpi_start(const program_info *info, int *argc, char ***argv, int required, 
         fprintf(stderr, "%s: MPI_Init_thread failed (code %d)\n", program_name(), rc);
         exit(EXIT_SYSTEM);
     }
+    trace_set_clock(MPI_Wtime); /* --trace events on the program's own clock */
     /* Failures come back as codes we report (MPI_CHECK) instead of MPI's default abort. */
     MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, world_rank), "MPI_Comm_rank");
@@ -93,6 +95,66 @@ void *mpi_root_value(MPI_Aint bytes, MPI_Win *window)
     /* No rank may reach the value before rank 0 has zeroed it. */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
     return rank == ROOT_RANK ? value : NULL;
+}
+
+void mpi_trace_write(const program_info *info, const options *opt)
+{
+    if (opt->trace_path == NULL) return;
+    trace_enabled = false; /* nothing more is recorded while the events travel */
+    int rank, size;
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
+    MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
+    size_t count;
+    long long dropped, all_dropped = 0;
+    trace_event *events = trace_collect(&count, &dropped);
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    double left_barrier = trace_clock() - trace_origin();
+    for (size_t k = 0; k < count; k++) {
+        events[k].begin -= left_barrier;
+        events[k].end -= left_barrier;
+    }
+    if (count > (size_t)INT_MAX / sizeof *events) die_msg("too many trace events to gather");
+    int bytes = (int)(count * sizeof *events);
+    int *byte_counts = rank == ROOT_RANK ? checked_calloc((size_t)size, sizeof(int)) : NULL;
+    MPI_CHECK(MPI_Gather(&bytes, 1, MPI_INT, byte_counts, 1, MPI_INT, ROOT_RANK, MPI_COMM_WORLD),
+              "MPI_Gather");
+    MPI_CHECK(MPI_Reduce(&dropped, &all_dropped, 1, MPI_LONG_LONG, MPI_SUM, ROOT_RANK,
+                         MPI_COMM_WORLD), "MPI_Reduce");
+    int *displacements = NULL;
+    trace_event *all = NULL;
+    size_t total = 0;
+    if (rank == ROOT_RANK) {
+        displacements = checked_calloc((size_t)size, sizeof(int));
+        long long sum = 0;
+        for (int r = 0; r < size; r++) {
+            if (sum > INT_MAX - byte_counts[r]) die_msg("too many trace events to gather");
+            displacements[r] = (int)sum;
+            sum += byte_counts[r];
+        }
+        total = (size_t)sum / sizeof *events;
+        all = checked_malloc(total > 0 ? total : 1, sizeof *all);
+    }
+    MPI_CHECK(MPI_Gatherv(events, bytes, MPI_BYTE, all, byte_counts, displacements, MPI_BYTE,
+                          ROOT_RANK, MPI_COMM_WORLD), "MPI_Gatherv");
+    if (rank == ROOT_RANK) {
+        int *rank_of = checked_malloc(total > 0 ? total : 1, sizeof *rank_of);
+        double earliest = 0.0;
+        for (int r = 0, k = 0; r < size; r++)
+            for (int e = 0; e < byte_counts[r] / (int)sizeof *events; e++, k++) rank_of[k] = r;
+        for (size_t k = 0; k < total; k++)
+            if (k == 0 || all[k].begin < earliest) earliest = all[k].begin;
+        for (size_t k = 0; k < total; k++) { /* time 0: the first event of any rank */
+            all[k].begin -= earliest;
+            all[k].end -= earliest;
+        }
+        trace_write_events(info, opt, all, total, all_dropped, rank_of, size);
+        free(rank_of);
+    }
+    free(all);
+    free(displacements);
+    free(byte_counts);
+    free(events);
+    trace_close();
 }
 
 int mpi_finish(bool pass)

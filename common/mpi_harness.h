@@ -14,6 +14,7 @@
 #include <mpi.h>
 
 #include "harness.h"
+#include "trace.h"
 
 /* Rank 0 is the single writer of human lines and the RESULT line. */
 enum { ROOT_RANK = 0 };
@@ -45,6 +46,13 @@ void window_errors_return(MPI_Win window);
  * zeroed under an exclusive lock, then a barrier, so no rank can reach it before it is zero. Returns its address on rank 0 and
  * NULL on the others; the window's errors are returned (MPI_CHECK), not fatal. */
 void *mpi_root_value(MPI_Aint bytes, MPI_Win *window);
+
+/* Collective, after the clock: every rank's --trace events go to rank 0, which writes the file.
+ * Clocks are aligned at a barrier: each rank's times are taken relative to the moment it left
+ * the barrier, so ranks on different hosts share one time axis (to within the barrier's skew;
+ * a message's arrow is never drawn backwards). Tracks are "rank r" (pid r in the file); a
+ * hybrid rank's threads are its workers. No-op without --trace. */
+void mpi_trace_write(const program_info *info, const options *opt);
 
 /* Collective: rank 0's pass (other ranks' argument is ignored) goes to every rank, then
  * MPI_Finalize; returns the exit status main should return, the same on every rank. */

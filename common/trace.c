@@ -35,6 +35,7 @@ static double (*clock_fn)(void) = now_seconds;
 
 void trace_set_clock(double (*clock)(void)) { clock_fn = clock; }
 double trace_clock(void) { return clock_fn(); }
+double trace_origin(void) { return origin; }
 
 void trace_open(const options *opt, int workers)
 {

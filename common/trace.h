@@ -52,6 +52,7 @@ extern bool trace_enabled;
 void trace_open(const options *opt, int workers);
 void trace_set_clock(double (*clock)(void));
 double trace_clock(void);
+double trace_origin(void); /* the clock at trace_open: the events' times are relative to it */
 
 void trace_record(const trace_event *event);
 
