@@ -10,8 +10,8 @@
  *          database_value = local_copy      # write: overwrites the other rank's update
  *          -> start value 0, end value 1 (two increments, one survives)
  *
- * Every rank adds 1 to one counter n times: read, pause, write, with no lock, so another
- * rank's update made between this rank's read and its write is lost.
+ * W workers each add 1 to one shared counter n times: read, pause, write, with no lock, so an
+ * update another worker makes between one worker's read and its write is lost.
  *   rma  MPI_Win_lock_all opens a shared access epoch on every rank at once: it makes the
  *        one-sided calls legal but excludes nobody. MPI_Win_flush completes the Get before
  *        the pause and the Put before the next read. Concurrent Puts to one location leave
@@ -43,9 +43,8 @@ typedef struct {
     long delay_ms;
 } shared_counter;
 
-/* The notebook's increase(), n times, by every rank, on the one long in rank 0's window. The
- * race: between this rank's MPI_Get and its MPI_Put, another rank gets the same old value, and
- * one of the two Puts is lost. */
+/* The notebook's increase(), n times, by every worker. The race: between one worker's read and
+ * its write, another worker reads the same old value, and one of the two writes is lost. */
 static void increase_with_rma(shared_counter *counter)
 {
     MPI_Win window = counter->window;

@@ -9,8 +9,8 @@
  *          database_value = local_copy      # write: overwrites the other thread's update
  *          -> start value 0, end value 1 (two increments, one survives)
  *
- * W threads each add 1 to one shared counter n times: read, pause, write, with no lock, so
- * another thread's update made between this thread's read and its write is lost.
+ * W workers each add 1 to one shared counter n times: read, pause, write, with no lock, so an
+ * update another worker makes between one worker's read and its write is lost.
  *   parallel  #pragma omp parallel num_threads(W) shared(counter): one variable for the whole
  *             team, and nothing orders the threads' accesses to it
  * The threads meet at a barrier first, so they start the race together. Observe: with the
@@ -38,9 +38,8 @@ typedef struct {
     long delay_ms;
 } shared_counter;
 
-/* The notebook's increase(), n times, by every thread of the team. The race: between this
- * thread's read and its write, another thread reads the same old value, and one of the two
- * writes is lost. */
+/* The notebook's increase(), n times, by every worker. The race: between one worker's read and
+ * its write, another worker reads the same old value, and one of the two writes is lost. */
 static void increase_in_parallel(shared_counter *counter)
 {
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)

@@ -9,8 +9,8 @@
  *          database_value = local_copy      # write: overwrites the other thread's update
  *          -> start value 0, end value 1 (two increments, one survives)
  *
- * W workers each add 1 to one shared counter n times: read, pause, write, with no lock, so
- * another worker's update made between this worker's read and its write is lost.
+ * W workers each add 1 to one shared counter n times: read, pause, write, with no lock, so an
+ * update another worker makes between one worker's read and its write is lost.
  *   thread   W pthreads (run_threads) share a plain `long` in this process's memory
  *   process  W fork()ed workers (run_processes) share it in a MAP_SHARED mapping
  *            (multiprocessing's Value without its lock): the race is the same across processes
@@ -41,12 +41,11 @@ typedef struct {
     long delay_ms;
 } shared_counter;
 
-/* The notebook's increase(), n times, by every worker (the worker number goes unused). The
- * race: between this worker's read and its write, another worker reads the same old value, and
- * one of the two writes is lost. */
+/* The notebook's increase(), n times, by every worker. The race: between one worker's read and
+ * its write, another worker reads the same old value, and one of the two writes is lost. */
 static void increase(void *shared, int worker)
 {
-    (void)worker;
+    (void)worker; /* every worker does the same */
     shared_counter *counter = shared;
     int rc = pthread_barrier_wait(&counter->start_line);
     if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD) die_code("pthread_barrier_wait", rc);
