@@ -85,6 +85,9 @@ class Concept:
     # only manages or consumes ("ranks": workers = ranks - 1, except a lone rank, which does the
     # work itself), a consumer thread beside W producers ("consumers"). CONTRACT "workers".
     coordinator: dict = field(default_factory=dict)
+    # trace_check(data, result, model, variant) asserts what a --trace file of this concept must
+    # show beyond the format (tests/test_traces.py): None until the concept's programs trace.
+    trace_check: callable = None
 
     def working(self, model, variant, started):
         """The RESULT's workers= for `started` threads, processes or ranks (-w, -np)."""
@@ -118,7 +121,9 @@ CONCEPTS = {c.name: c for c in [
             default_workers=2),
     Concept("queue",
             {"posix": ["thread"], "omp": ["tasks", "locked"], "mpi": ["manager"]},
-            sizes=(0, 1, 19), check=check_queue, default_lines=("end main",), default_workers=10),
+            sizes=(0, 1, 19), check=check_queue, default_lines=("end main",), default_workers=10,
+            # rank 0 holds the queue and only hands out items: the other ranks are the workers
+            coordinator={("mpi", "manager"): "ranks"}),
     Concept("shared_array",
             {"posix": ["process", "thread", "private"], "omp": ["atomic", "critical", "reduction"],
              "mpi": ["accumulate", "shm"]},
@@ -138,7 +143,8 @@ CONCEPTS = {c.name: c for c in [
              "mpi": ["scatter", "dynamic", "hybrid"]},
             # 2642246 is the first i whose cube wraps past 2^64
             sizes=(0, 1, 2, 7, 10, 1001, 2642300), check=check_pool_cube,
-            default_lines=("[0, 1, 8, 27, 64, 125, 216, 343, 512, 729]",)),
+            default_lines=("[0, 1, 8, 27, 64, 125, 216, 343, 512, 729]",),
+            coordinator={("mpi", "dynamic"): "ranks"}),  # rank 0 only hands out chunks
     Concept("cancel",
             {"posix": ["process", "thread"], "omp": ["cancel", "flag"], "mpi": ["message"]},
             sizes=(0, 10), check=check_cancel, default_workers=2),
@@ -155,7 +161,8 @@ MECHANISMS = {
     ("posix", "counter", "spin"): ["pthread_spin_lock(", "pthread_spin_unlock("],
     ("posix", "counter", "atomic"): ["atomic_fetch_add("],
     ("posix", "counter", "process"): ["PTHREAD_PROCESS_SHARED"],
-    ("posix", "queue", "thread"): ["pthread_cond_wait(", "task_done", "join"],
+    ("posix", "queue", "thread"): ["pthread_cond_wait(", "queue_put(", "queue_get(",
+                                   "queue_task_done(", "queue_join("],
     ("posix", "shared_array", "process"): ["PTHREAD_PROCESS_SHARED"],
     ("posix", "shared_array", "thread"): ["pthread_mutex_lock("],
     ("posix", "producers", "pipe"): ["pipe("],
