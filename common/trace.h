@@ -45,6 +45,13 @@ typedef struct {
 /* True between trace_open and trace_write when --trace was given. Read only through the inline
  * functions below, so a site costs one branch when it is false. */
 extern bool trace_enabled;
+/* A build with -DTRACE_SITES_OFF has no event sites at all (the compiler drops them): the bench
+ * compares it with the ordinary build, tracing off, to show what the sites cost. */
+#ifdef TRACE_SITES_OFF
+#define TRACE_ON false
+#else
+#define TRACE_ON __builtin_expect(trace_enabled, 0)
+#endif
 
 /* Before the work: when opt->trace_path is set, allocate the buffers of `workers` tracks plus
  * the main one (exit 3 if the memory is not there). The clock is now_seconds() unless
@@ -56,12 +63,12 @@ double trace_origin(void); /* the clock at trace_open: the events' times are rel
 
 void trace_record(const trace_event *event);
 
-static inline double trace_begin(void) { return __builtin_expect(trace_enabled, 0) ? trace_clock() : 0.0; }
+static inline double trace_begin(void) { return TRACE_ON ? trace_clock() : 0.0; }
 
 /* A duration event from `begin` (a trace_begin value) to now. */
 static inline void trace_span(int worker, const char *name, double begin, long first, long last)
 {
-    if (__builtin_expect(trace_enabled, 0)) {
+    if (TRACE_ON) {
         trace_event event = {.phase = 'X', .worker = worker, .begin = begin, .end = trace_clock(),
                              .first = first, .last = last, .flow = 0};
         for (int k = 0; k < TRACE_NAME_MAX && name[k] != '\0'; k++) event.name[k] = name[k];
@@ -72,7 +79,7 @@ static inline void trace_span(int worker, const char *name, double begin, long f
 /* A moment: the stop request, a lost update observed. */
 static inline void trace_instant(int worker, const char *name, long first, long last)
 {
-    if (__builtin_expect(trace_enabled, 0)) {
+    if (TRACE_ON) {
         double now = trace_clock();
         trace_event event = {.phase = 'i', .worker = worker, .begin = now, .end = now,
                              .first = first, .last = last, .flow = 0};
@@ -89,7 +96,7 @@ static inline long long trace_message_id(int sender, long sequence)
 }
 static inline void trace_flow(int worker, char phase, const char *name, long long id)
 {
-    if (__builtin_expect(trace_enabled, 0)) {
+    if (TRACE_ON) {
         double now = trace_clock();
         trace_event event = {.phase = phase, .worker = worker, .begin = now, .end = now,
                              .first = TRACE_NONE, .last = TRACE_NONE, .flow = id};
