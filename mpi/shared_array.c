@@ -20,6 +20,9 @@
  *               Across nodes there is no common memory: each node gets its own array, updated
  *               by its own ranks, and the node leaders then add their nodes' increments into
  *               rank 0's array with MPI_Reduce, so the result stays right on any layout.
+ * Every window's errors are returned (window_errors_return), so a failing window call ends the
+ * job with one line naming it and exit 3, like every other MPI call here.
+ * Observe: compare elements per second with -n 100000 --quiet across the two variants.
  *
  * Run:  mpirun -np 2 ./mpi/shared_array
  *       mpirun -np 4 ./mpi/shared_array -n 100000 --variant shm --quiet
@@ -31,12 +34,146 @@
 
 #include "../common/mpi_harness.h"
 
+/* The array and what every worker needs to add to it. */
+typedef struct {
+    double *values; /* this rank's view: rank 0's window memory (accumulate), the node's (shm) */
+    size_t n;
+    int worker_count;
+    long delay_ms;
+    MPI_Win window;
+    MPI_Comm node; /* shm: the ranks of my node */
+    int node_rank;
+} shared_array;
+
+static int world_rank, world_size;
+
+/* accumulate: the array lives in a window on rank 0, filled from rank 0's values. */
+static void open_root_window(shared_array *array, const double *values)
+{
+    MPI_Aint bytes = world_rank == ROOT_RANK ? (MPI_Aint)(array->n * sizeof(double)) : 0;
+    MPI_CHECK(MPI_Win_allocate(bytes, sizeof(double), MPI_INFO_NULL, MPI_COMM_WORLD,
+                               &array->values, &array->window), "MPI_Win_allocate");
+    window_errors_return(array->window);
+    /* Local stores into a window belong in an epoch, like the other ranks' accesses. */
+    if (world_rank == ROOT_RANK && array->n > 0) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, array->window), "MPI_Win_lock");
+        memcpy(array->values, values, (size_t)bytes);
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock");
+    }
+}
+
+/* accumulate: MPI does each read-modify-write at the target; this rank never reads the value. */
+static void add_with_accumulate(shared_array *array)
+{
+    const double one = 1.0;
+    MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
+    for (size_t i = 0; i < array->n; i++) {
+        if (array->delay_ms > 0) sleep_ms(array->delay_ms);
+        MPI_CHECK(MPI_Accumulate(&one, 1, MPI_DOUBLE, ROOT_RANK, (MPI_Aint)i, 1, MPI_DOUBLE,
+                                 MPI_SUM, array->window), "MPI_Accumulate");
+    }
+    MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock"); /* my updates are done */
+}
+
+/* accumulate, after every rank has added: rank 0's values get the array back. */
+static void close_root_window(shared_array *array, double *values)
+{
+    if (world_rank == ROOT_RANK && array->n > 0) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
+        memcpy(values, array->values, array->n * sizeof *values);
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock");
+    }
+    MPI_CHECK(MPI_Win_free(&array->window), "MPI_Win_free");
+}
+
+/* shm: the ranks of a node share one array, the node's rank 0 owns it. */
+static void open_node_window(shared_array *array, const double *values)
+{
+    (void)values; /* each node fills its own array: rank 0's values are not on every node */
+    MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL,
+                                  &array->node), "MPI_Comm_split_type");
+    MPI_CHECK(MPI_Comm_rank(array->node, &array->node_rank), "MPI_Comm_rank");
+    double *mine;
+    MPI_Aint bytes = array->node_rank == 0 ? (MPI_Aint)(array->n * sizeof(double)) : 0;
+    MPI_Aint owner_bytes;
+    int displacement_unit;
+    MPI_CHECK(MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, array->node, &mine,
+                                      &array->window), "MPI_Win_allocate_shared");
+    window_errors_return(array->window);
+    MPI_CHECK(MPI_Win_shared_query(array->window, 0, &owner_bytes, &displacement_unit,
+                                   &array->values), "MPI_Win_shared_query");
+    if (array->node_rank == 0) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, array->window), "MPI_Win_lock");
+        for (size_t i = 0; i < array->n; i++) array->values[i] = 100.0 * (double)i;
+        MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
+    }
+}
+
+/* shm: plain loads and stores into the node's array, one rank at a time. */
+static void add_with_shared_memory(shared_array *array)
+{
+    for (size_t i = 0; i < array->n; i++) {
+        /* Lock and unlock order the loads and stores with the other ranks' (they are memory
+         * barriers for a shared window), and exclusive means one rank at a time. */
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, array->window), "MPI_Win_lock");
+        double value = array->values[i];
+        /* inside the lock: nobody else touches values[i] */
+        if (array->delay_ms > 0) sleep_ms(array->delay_ms);
+        array->values[i] = value + 1.0;
+        MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
+    }
+}
+
+/* Across nodes: each node leader adds its node's increments (value - 100*i) into rank 0's array. */
+static void combine_nodes(const shared_array *array, double *values)
+{
+    MPI_Comm leaders;
+    MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, array->node_rank == 0 ? 0 : MPI_UNDEFINED,
+                             world_rank, &leaders), "MPI_Comm_split");
+    if (leaders == MPI_COMM_NULL) return;
+    int node_count;
+    MPI_CHECK(MPI_Comm_size(leaders, &node_count), "MPI_Comm_size");
+    size_t n = array->n;
+    if (node_count == 1) { /* one node: its array is the whole answer */
+        if (world_rank == ROOT_RANK && n > 0) memcpy(values, array->values, n * sizeof *values);
+    } else {
+        double *increments = checked_malloc(n, sizeof *increments);
+        for (size_t i = 0; i < n; i++) increments[i] = array->values[i] - 100.0 * (double)i;
+        /* world rank 0 is node rank 0 of its node and rank 0 among the leaders */
+        MPI_CHECK(MPI_Reduce(world_rank == ROOT_RANK ? MPI_IN_PLACE : increments,
+                             world_rank == ROOT_RANK ? increments : NULL, (int)n, MPI_DOUBLE,
+                             MPI_SUM, ROOT_RANK, leaders), "MPI_Reduce");
+        if (world_rank == ROOT_RANK)
+            for (size_t i = 0; i < n; i++) values[i] = 100.0 * (double)i + increments[i];
+        free(increments);
+    }
+    MPI_CHECK(MPI_Comm_free(&leaders), "MPI_Comm_free");
+}
+
+/* shm, after every rank has added: the nodes' arrays are combined into rank 0's values. */
+static void close_node_window(shared_array *array, double *values)
+{
+    if (array->node_rank == 0)
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, array->window), "MPI_Win_lock");
+    combine_nodes(array, values);
+    if (array->node_rank == 0) MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
+    MPI_CHECK(MPI_Win_free(&array->window), "MPI_Win_free");
+    MPI_CHECK(MPI_Comm_free(&array->node), "MPI_Comm_free");
+}
+
+/* The variants: name, --help line, the function that runs it, and the window the array lives
+ * in, opened before the clock and closed after it. The first is the default. */
 static const struct variant {
     variant_doc doc;
+    void (*run)(shared_array *array);
+    void (*open)(shared_array *array, const double *values); /* before the clock */
+    void (*close)(shared_array *array, double *values);      /* after it */
 } variants[] = {
-    {{"accumulate", "MPI_Accumulate(+1) into a window on rank 0"}},
-    {{"shm", "MPI_Win_allocate_shared + exclusive window lock per element"}},
-    {{NULL, NULL}}};
+    {{"accumulate", "MPI_Accumulate(+1) into a window on rank 0"}, add_with_accumulate,
+     open_root_window, close_root_window},
+    {{"shm", "MPI_Win_allocate_shared + exclusive window lock per element"},
+     add_with_shared_memory, open_node_window, close_node_window},
+    {{NULL, NULL}, NULL, NULL, NULL}};
 
 static const program_info info = {
     .concept = "shared_array",
@@ -53,124 +190,20 @@ static const program_info info = {
     .default_delay_ms = 0,
 };
 
-enum { VARIANT_ACCUMULATE, VARIANT_SHM };
-
-static int world_rank, world_size;
-
-/* The array as this rank sees it. */
-typedef struct {
-    MPI_Win window;
-    double *values; /* shm: the node's array in my address space (the address differs per rank) */
-    MPI_Comm node;  /* shm: the ranks of my node */
-    int node_rank;
-} array_window;
-
-/* accumulate: the array lives in a window on rank 0, filled from rank 0's values;
- * shm: the ranks of a node share one array, the node's rank 0 owns it. */
-static array_window open_array(int variant, const double *values, int n)
+/* The end of the notebook's run: the array, checked against 100*i + W, the summary beside the
+ * closed form, the RESULT line. Returns whether it verified. */
+static bool report(const options *opt, const double *values, size_t n, double elapsed)
 {
-    array_window array = {.node = MPI_COMM_NULL};
-    if (variant == VARIANT_ACCUMULATE) {
-        double *window_memory;
-        MPI_Aint bytes = world_rank == ROOT_RANK ? (MPI_Aint)n * (MPI_Aint)sizeof(double) : 0;
-        MPI_CHECK(MPI_Win_allocate(bytes, sizeof(double), MPI_INFO_NULL, MPI_COMM_WORLD,
-                                   &window_memory, &array.window), "MPI_Win_allocate");
-        if (world_rank == ROOT_RANK && n > 0) { /* local stores into a window belong in an epoch */
-            MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, array.window), "MPI_Win_lock");
-            memcpy(window_memory, values, (size_t)bytes);
-            MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array.window), "MPI_Win_unlock");
-        }
-        array.values = window_memory;
-        return array;
+    double expected, checksum;
+    bool pass = verify_array_checksum(values, n, opt->workers, &expected, &checksum);
+    if (!opt->quiet) {
+        printf("array at the end is ");
+        print_double_list(values, n);
     }
-    MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL,
-                                  &array.node), "MPI_Comm_split_type");
-    MPI_CHECK(MPI_Comm_rank(array.node, &array.node_rank), "MPI_Comm_rank");
-    double *mine;
-    MPI_Aint bytes = array.node_rank == 0 ? (MPI_Aint)n * (MPI_Aint)sizeof(double) : 0, owner_bytes;
-    int displacement_unit;
-    MPI_CHECK(MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, array.node, &mine,
-                                      &array.window), "MPI_Win_allocate_shared");
-    MPI_CHECK(MPI_Win_shared_query(array.window, 0, &owner_bytes, &displacement_unit,
-                                   &array.values), "MPI_Win_shared_query");
-    if (array.node_rank == 0) {
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, array.window), "MPI_Win_lock");
-        for (int i = 0; i < n; i++) array.values[i] = 100.0 * i;
-        MPI_CHECK(MPI_Win_unlock(0, array.window), "MPI_Win_unlock");
-    }
-    return array;
-}
-
-/* accumulate: MPI does each read-modify-write at the target; this rank never reads the value. */
-static void add_with_accumulate(const array_window *array, int n, long delay_ms)
-{
-    const double one = 1.0;
-    MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
-    for (int i = 0; i < n; i++) {
-        if (delay_ms > 0) sleep_ms(delay_ms);
-        MPI_CHECK(MPI_Accumulate(&one, 1, MPI_DOUBLE, ROOT_RANK, i, 1, MPI_DOUBLE, MPI_SUM,
-                                 array->window), "MPI_Accumulate");
-    }
-    MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock"); /* my updates are done */
-}
-
-/* shm: plain loads and stores into the node's array, one rank at a time. */
-static void add_with_shared_memory(const array_window *array, int n, long delay_ms)
-{
-    for (int i = 0; i < n; i++) {
-        /* Lock and unlock order the loads and stores with the other ranks' (they are memory
-         * barriers for a shared window), and exclusive means one rank at a time. */
-        MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, array->window), "MPI_Win_lock");
-        double value = array->values[i];
-        /* inside the lock: nobody else touches values[i] */
-        if (delay_ms > 0) sleep_ms(delay_ms);
-        array->values[i] = value + 1.0;
-        MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
-    }
-}
-
-/* Across nodes: each node leader adds its node's increments (value - 100*i) into rank 0's array. */
-static void combine_nodes(const double *node_values, double *result, int n, int node_rank)
-{
-    MPI_Comm leaders;
-    MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, node_rank == 0 ? 0 : MPI_UNDEFINED, world_rank,
-                             &leaders), "MPI_Comm_split");
-    if (leaders == MPI_COMM_NULL) return;
-    int node_count;
-    MPI_CHECK(MPI_Comm_size(leaders, &node_count), "MPI_Comm_size");
-    if (node_count == 1) { /* one node: its array is the whole answer */
-        if (world_rank == ROOT_RANK && n > 0) memcpy(result, node_values, (size_t)n * sizeof *result);
-    } else {
-        double *increments = checked_malloc((size_t)n, sizeof *increments);
-        for (int i = 0; i < n; i++) increments[i] = node_values[i] - 100.0 * i;
-        /* world rank 0 is node rank 0 of its node and rank 0 among the leaders */
-        MPI_CHECK(MPI_Reduce(world_rank == ROOT_RANK ? MPI_IN_PLACE : increments,
-                             world_rank == ROOT_RANK ? increments : NULL, n, MPI_DOUBLE, MPI_SUM,
-                             ROOT_RANK, leaders), "MPI_Reduce");
-        if (world_rank == ROOT_RANK)
-            for (int i = 0; i < n; i++) result[i] = 100.0 * i + increments[i];
-        free(increments);
-    }
-    MPI_CHECK(MPI_Comm_free(&leaders), "MPI_Comm_free");
-}
-
-/* After every rank has added: rank 0's values get the array back, and the window goes. */
-static void close_array(int variant, array_window *array, double *values, int n)
-{
-    if (variant == VARIANT_ACCUMULATE) {
-        if (world_rank == ROOT_RANK && n > 0) {
-            MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
-            memcpy(values, array->values, (size_t)n * sizeof *values);
-            MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock");
-        }
-    } else {
-        if (array->node_rank == 0)
-            MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, array->window), "MPI_Win_lock");
-        combine_nodes(array->values, values, n, array->node_rank);
-        if (array->node_rank == 0) MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
-    }
-    MPI_CHECK(MPI_Win_free(&array->window), "MPI_Win_free");
-    if (array->node != MPI_COMM_NULL) MPI_CHECK(MPI_Comm_free(&array->node), "MPI_Comm_free");
+    printf("%d workers each added 1 to %zu elements: checksum %.1f (expected %.1f)\n",
+           opt->workers, n, checksum, expected);
+    print_result(&info, opt, pass, elapsed, "expected=%.1f checksum=%.1f", expected, checksum);
+    return pass;
 }
 
 int main(int argc, char **argv)
@@ -178,42 +211,29 @@ int main(int argc, char **argv)
     options opt;
     mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
 
-    int n = (int)opt.n;
-    double *values = NULL; /* rank 0's view of the array, like the Array's creator */
+    size_t n = (size_t)opt.n;
+    /* The notebook's Array is rank 0's; the ranks reach it through the variant's window. */
+    double *values = NULL;
     if (world_rank == ROOT_RANK) {
-        values = checked_malloc((size_t)n, sizeof *values);
-        for (int i = 0; i < n; i++) values[i] = 100.0 * i;
+        values = checked_malloc(n, sizeof *values);
+        for (size_t i = 0; i < n; i++) values[i] = 100.0 * (double)i;
         if (!opt.quiet) {
             printf("array at the beginning is ");
-            print_double_list(values, (size_t)n);
+            print_double_list(values, n);
         }
     }
-
-    array_window array = open_array(opt.variant_index, values, n);
-
+    shared_array array = {.n = n, .worker_count = opt.workers, .delay_ms = opt.delay_ms};
+    variants[opt.variant_index].open(&array, values);
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* the array is ready everywhere */
+
     double start = MPI_Wtime();
-    if (opt.variant_index == VARIANT_ACCUMULATE)
-        add_with_accumulate(&array, n, opt.delay_ms);
-    else
-        add_with_shared_memory(&array, n, opt.delay_ms);
+    variants[opt.variant_index].run(&array);
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank has added */
     double elapsed = MPI_Wtime() - start;
 
-    close_array(opt.variant_index, &array, values, n);
-
-    bool pass = true;
-    if (world_rank == ROOT_RANK) {
-        double expected, checksum;
-        pass = verify_array_checksum(values, (size_t)n, world_size, &expected, &checksum);
-        if (!opt.quiet) {
-            printf("array at the end is ");
-            print_double_list(values, (size_t)n);
-        }
-        printf("%d workers each added 1 to %d elements: checksum %.1f (expected %.1f)\n",
-               world_size, n, checksum, expected);
-        print_result(&info, &opt, pass, elapsed, "expected=%.1f checksum=%.1f", expected, checksum);
-    }
+    variants[opt.variant_index].close(&array, values);
+    bool pass = true; /* rank 0's verdict: mpi_finish hands it to every rank */
+    if (world_rank == ROOT_RANK) pass = report(&opt, values, n, elapsed);
     free(values);
     return mpi_finish(pass);
 }
