@@ -10,9 +10,11 @@ cancel        every variant stops every worker for W 1..7 (MPI: -np 1..7) and -n
 shared_array  --delay-ms D pauses inside each locked step: a locked variant's run takes at least
               W * n * D ms (the lock makes the workers take turns), every variant at least n * D;
               the array printed at the end is 100*i + W; `private` leaves the parent's array as it
-              was (its children check their own copies and would exit 1 otherwise).
+              was (its children check their own copies and would exit 1 otherwise). Every
+              window mpi/shared_array.c creates returns its errors (window_errors_return).
 """
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -236,3 +238,26 @@ def test_private_leaves_the_parents_array_unchanged(n, workers):
     # the same run with shared memory does see every worker's additions
     shared = run("posix", "shared_array", ["--variant", "process", "-n", n, "-w", workers, "--quiet"])
     assert float(shared.result["checksum"]) == base + workers * n, shared.describe()
+
+
+WINDOW_CREATION = re.compile(r"\bMPI_Win_(?:allocate_shared|allocate|create_dynamic|create)\s*\(")
+NEXT_CALL = re.compile(r"\b(?:MPI_\w+|window_errors_return)\s*\(")
+
+
+def test_every_shared_array_window_returns_its_errors():
+    """A window starts with MPI_ERRORS_ARE_FATAL whatever its communicator has, so an MPI_CHECK
+    on a window call could never fire: the call right after each creation must be
+    window_errors_return on that window."""
+    source = (ROOT / "mpi" / "shared_array.c").read_text()
+    creations = list(WINDOW_CREATION.finditer(source))
+    assert len(creations) >= 2, "accumulate and shm each create a window"
+    for creation in creations:
+        statement_end = source.index(";", creation.end())
+        window = re.findall(r"&([\w>.-]+)\)", source[creation.end():statement_end])[-1]
+        following = NEXT_CALL.search(source, statement_end)
+        line = source.count("\n", 0, creation.start()) + 1
+        assert following and following.group().startswith("window_errors_return"), \
+            f"mpi/shared_array.c:{line}: {creation.group()} is not followed by window_errors_return"
+        call_end = source.index(";", following.end())
+        assert source[following.end():call_end].strip().rstrip(")").strip() == window, \
+            f"mpi/shared_array.c:{line}: window_errors_return is not given {window}"
