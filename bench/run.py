@@ -18,6 +18,7 @@ Every program must PASS its own verification; a failure is reported and makes th
 Timings are never asserted: a slow machine gives slow numbers, not a failure.
 """
 import argparse
+import contextlib
 import csv
 import datetime
 import json
@@ -47,12 +48,17 @@ CORES = os.cpu_count() or 1
 PYTHON = sys.executable or "/usr/bin/python3"
 
 # How long to run, per mode. target_s: calibrated runs grow n until one run lasts about this long.
+# budget_s bounds the whole run (this script, from discovery to the last plot) on any machine: each
+# configuration gets an equal share of what is left; calibration stops growing n, and repetitions
+# stop, at that share; configurations the budget does not reach are listed as skipped. reserve_s of
+# it is kept for writing the tables and plots. This table is the one source of the bench's time
+# estimates (bench/README.md quotes it; tests/test_setup.py checks that it does).
 MODES = {
-    "quick": dict(reps=3, warmups=1, target_s=0.02,
+    "quick": dict(budget_s=100, reserve_s=12, reps=3, warmups=1, target_s=0.02,
                   pool_sizes=(10**3, 10**5, 10**7), scale_n=10**6, scale_workers=(1, 2, 3, 4),
                   py_pool_sizes=(10**3, 10**5), py_reps=3, hyperfine_runs=5, pingpong_n=2000,
                   spawn_rounds=100),
-    "full": dict(reps=5, warmups=1, target_s=0.1,
+    "full": dict(budget_s=600, reserve_s=30, reps=5, warmups=1, target_s=0.1,
                  pool_sizes=(10**3, 10**4, 10**5, 10**6, 10**7, 10**8), scale_n=10**7,
                  scale_workers=(1, 2, 3, 4), py_pool_sizes=(10**3, 10**4, 10**5, 10**6, 10**7),
                  py_reps=3, hyperfine_runs=10, pingpong_n=20000, spawn_rounds=500),
@@ -312,6 +318,14 @@ class Bench:
         self.max_n = {}         # (model, concept) -> max n from --help
         self.delay = {}         # (model, concept) -> takes --delay-ms
         self.hyperfine = []
+        # the time budget and progress (MODES: budget_s)
+        self.started = time.monotonic()
+        self.deadline = self.started + self.mode["budget_s"] - self.mode["reserve_s"]
+        self.planning = False   # a dry pass that only counts the configurations
+        self.planned = 0
+        self.done = 0
+        self.over_budget = []   # configurations the budget did not reach
+        self.tty = sys.stdout.isatty()
 
     # ---- discovery
     def discover(self):
@@ -378,6 +392,19 @@ class Bench:
     def measure(self, model, concept, variant, workers, n=None, start_n=None, role="main",
                 extra=(), n_cap=None, reps=None, target_s=None, warmups=None):
         """Warm-up (or calibration) runs, then reps timed runs; returns the Measurement or None."""
+        if self.planning:
+            self.planned += 1
+            return None
+        self.done += 1
+        label = f"{model}/{concept} {variant} w={workers}" + (f" n={n}" if n else "")
+        now = time.monotonic()
+        if now >= self.deadline:
+            self.over_budget.append(label)
+            return None
+        # this configuration's share of the budget that is left
+        share = (self.deadline - now) / max(1, self.planned - self.done + 1)
+        until = now + share
+        self.progress(label)
         prog = self.programs[(model, concept)]
         reps = reps or self.mode["reps"]
         target_s = target_s or self.mode["target_s"]
@@ -387,7 +414,8 @@ class Bench:
         try:
             calibrated = n is None
             if calibrated:
-                n = self.calibrate(prog, variant, start_n or 1000, workers, extra, target_s, cap)
+                n = self.calibrate(prog, variant, start_n or 1000, workers, extra, target_s, cap,
+                                   now + share / 2)
             else:
                 for _ in range(self.mode["warmups"] if warmups is None else warmups):
                     run_once(prog, variant, n, workers, extra)
@@ -401,30 +429,62 @@ class Bench:
                                         n, tuple(extra), kind, unit)
                     m.values.append(value)
                     m.elapsed.append(float(result["elapsed_s"]))
+                    if time.monotonic() >= until:
+                        break  # the share is spent: fewer runs, said in the line below
                 # Calibration fooled by a busy moment (the runs are far shorter than it saw):
                 # calibrate again from here, once.
-                if not calibrated or attempt == 2 or n >= cap or statistics.median(m.elapsed) >= target_s / 5:
+                if (not calibrated or attempt == 2 or n >= cap or statistics.median(m.elapsed) >= target_s / 5
+                        or time.monotonic() >= until):
                     break
-                n = self.calibrate(prog, variant, n * 2, workers, extra, target_s, cap)
+                n = self.calibrate(prog, variant, n * 2, workers, extra, target_s, cap,
+                                   time.monotonic() + (until - time.monotonic()) / 2)
         except RunFailed as failure:
             self.fail(str(failure))
             return None
         self.measurements.append(m)
         lo, hi, _, _ = m.spread
-        print(f"  {m.model}/{m.concept} {m.variant:<12} w={m.workers:<2} n={m.n:<11} "
+        print(f"{self.clear_line()}  {m.model}/{m.concept} {m.variant:<12} w={m.workers:<2} n={m.n:<11} "
               f"{fmt(m.median)} {m.unit} (min {fmt(lo)}, max {fmt(hi)}, {len(m.values)} runs)", flush=True)
         return m
 
-    def calibrate(self, prog, variant, n, workers, extra, target_s, cap):
-        """Grows n until two runs in a row last at least target_s / 2 (or n reaches cap); the
-        last run, at the chosen n, is the warm-up."""
+    # ---- progress and the budget
+    def clear_line(self):
+        return "\r\033[K" if self.tty else ""
+
+    def progress(self, label):
+        """On a terminal: which configuration, how many are left, time spent of the budget."""
+        if self.tty:
+            left = max(0, self.planned - self.done)
+            sys.stdout.write(f"{self.clear_line()}[{self.done}/{max(self.planned, self.done)}, {left} left, "
+                             f"{time.monotonic() - self.started:.0f} s of {self.mode['budget_s']} s] {label}")
+            sys.stdout.flush()
+
+    def plan(self, phases):
+        """Counts the configurations the phases will measure (nothing runs)."""
+        self.planning = True
+        try:
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+                for phase in phases:
+                    phase()
+        finally:
+            self.planning = False
+
+    def calibrate(self, prog, variant, n, workers, extra, target_s, cap, until=float("inf")):
+        """Grows n until two runs in a row last at least target_s / 2 (or n reaches cap, or the
+        next run would end after `until`: the time budget); the last run, at the chosen n, is the
+        warm-up."""
         n = min(n, cap)
         confirmed = False
         previous = None  # (n, elapsed) of the last smaller n tried
         while True:
+            begun = time.monotonic()
             result = run_once(prog, variant, n, workers, extra)
+            wall = time.monotonic() - begun
             elapsed = float(result["elapsed_s"])
             if n >= cap:
+                return n
+            # a run 10x (at most 100x) longer would not fit in the share: stop here
+            if time.monotonic() + wall + elapsed * 10 > until:
                 return n
             if elapsed >= target_s / 2:
                 # One slow run on a busy machine must not fix a too small n: a second run agrees.
@@ -443,6 +503,8 @@ class Bench:
             confirmed = False
             previous = (n, elapsed)
             factor = min(100.0, max(2.0, target_s / max(elapsed, 1e-6)))
+            if time.monotonic() + wall + elapsed * factor > until:
+                return n
             n = min(cap, nice_number(n * factor))
 
     def find(self, kind, concept, variant, workers=None, n=None, model=None, role=None):
@@ -455,16 +517,23 @@ class Bench:
 
     # ---- the run
     def run(self):
-        started = time.monotonic()
+        started = self.started
         self.load_before = os.getloadavg()
         self.discover()
         self.phase_s = {}
-        for phase in (self.measure_ceilings, self.measure_pool_cube, self.measure_concepts,
-                      self.measure_python, self.measure_whole_commands):
+        phases = (self.measure_ceilings, self.measure_pool_cube, self.measure_concepts,
+                  self.measure_python, self.measure_whole_commands)
+        self.plan(phases)
+        print(f"bench: {self.planned} configurations, time budget {self.mode['budget_s']} s "
+              f"(discovery took {time.monotonic() - started:.0f} s)", flush=True)
+        for phase in phases:
             phase_start = time.monotonic()
             phase()
             self.phase_s[phase.__name__.replace("measure_", "")] = time.monotonic() - phase_start
-            print(f"   ({time.monotonic() - phase_start:.0f} s)", flush=True)
+            print(f"{self.clear_line()}   ({time.monotonic() - phase_start:.0f} s)", flush=True)
+        if self.over_budget:
+            self.skip(f"time budget ({self.mode['budget_s']} s) reached: {len(self.over_budget)} of "
+                      f"{self.planned} configurations not measured, from {self.over_budget[0]} on")
         self.attach_ceilings_and_python()
         self.load_after = os.getloadavg()
         self.wall_s = time.monotonic() - started
@@ -554,9 +623,17 @@ class Bench:
     def measure_whole_commands(self):
         """The notebook's pool cell as a student runs it, whole: start-up included (hyperfine)."""
         hyperfine = shutil.which("hyperfine")
+        if self.planning:
+            self.planned += 1 if hyperfine else 0
+            return
         if not hyperfine:
             self.skip("hyperfine not found: whole-command timings left out (apt-get install hyperfine)")
             return
+        self.done += 1
+        if time.monotonic() >= self.deadline:
+            self.over_budget.append("whole commands (hyperfine)")
+            return
+        self.progress("whole commands (hyperfine)")
         print("== whole commands (hyperfine): the pool cell (n = 10) and spawn, start-up included", flush=True)
         commands = []
         for model in MODELS:
@@ -1122,7 +1199,13 @@ def main():
     parser.add_argument("--update-doc", default="",
                         help="rewrite the <!-- bench:NAME --> sections of this Markdown file (docs/benchmarks.md)")
     parser.add_argument("--only", default="", help="comma-separated concepts (ceilings are always measured)")
+    parser.add_argument("--budget", type=float, default=0,
+                        help="time budget in seconds instead of the mode's (MODES budget_s)")
     args = parser.parse_args()
+    if args.budget:
+        for mode in MODES.values():
+            mode["budget_s"] = args.budget
+            mode["reserve_s"] = min(mode["reserve_s"], args.budget / 4)
     MPIRUN = args.mpirun
     out_dir = (ROOT / args.out) if not Path(args.out).is_absolute() else Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1144,7 +1227,9 @@ def main():
         update_doc(ROOT / args.update_doc, sections, out_dir)
         print(f"  updated the generated sections of {args.update_doc}")
     print(f"bench: {len(bench.measurements)} measurements, {len(bench.skipped)} skipped, "
-          f"{len(bench.failures)} failed, {bench.wall_s:.0f} s; load average {os.getloadavg()[0]:.2f}")
+          f"{len(bench.failures)} failed, {bench.wall_s:.0f} s measuring + "
+          f"{time.monotonic() - bench.started - bench.wall_s:.0f} s writing, of a {bench.mode['budget_s']} s "
+          f"budget; load average {os.getloadavg()[0]:.2f}")
     for what, detail, ratio, goal, met in targets(bench):
         print(f"  target {met:>3}: {what}: {ratio} (goal {goal})")
     for name in (f"{stem}.csv", f"{stem}.md", *(p.name for _, p in plots)):

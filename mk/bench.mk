@@ -1,8 +1,9 @@
 # bench.mk - make bench: every built concept x model x variant against the machine's ceilings
 # and the notebook's Python (bench/README.md, docs/benchmarks.md).
 #
-#   make bench             full run (under about 10 minutes on 2 cores): bench/results/<date>-<host>.*
-#   make bench QUICK=1     short run (under 2 minutes): the same tables and plots, fewer sizes and runs
+#   make bench             full run: bench/results/<date>-<host>.*
+#   make bench QUICK=1     short run: the same tables and plots, fewer sizes and runs
+#                          (both stop at a time budget: MODES in bench/run.py, quoted in bench/README.md)
 #   make bench-quick       QUICK=1 into build/bench/check/: the `make test` step that checks the bench
 #                          works (every program it runs must PASS; no timing is ever asserted)
 #   BENCH_ARGS=...         passed to bench/run.py (e.g. BENCH_ARGS='--only pool_cube')

@@ -6,6 +6,8 @@ the run (exit status 1) with a list of what was found. Under pytest-xdist this r
 controller, around all workers.
 """
 import os
+import shutil
+import tempfile
 import uuid
 
 import pytest
@@ -13,6 +15,30 @@ import pytest
 import leftovers
 
 _state = {}
+
+# Open MPI 4.1 makes its session directory /tmp/ompi.HOST.UID with a mkdir that is not safe
+# against another mpirun starting at the same moment ("mkdir /tmp/ompi.HOST.0: File exists"):
+# several xdist workers starting mpirun at once failed at random. Each worker (and a run
+# without xdist) gets a session folder of its own; the programs inherit it.
+MPI_SESSION_VAR = "OMPI_MCA_orte_tmpdir_base"
+
+
+def pytest_configure(config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    base = os.environ.get(MPI_SESSION_VAR) or tempfile.gettempdir()
+    folder = tempfile.mkdtemp(prefix=f"suite-mpi-{worker}-", dir=base)
+    _state["mpi_session"] = (folder, os.environ.get(MPI_SESSION_VAR))
+    os.environ[MPI_SESSION_VAR] = folder
+
+
+def pytest_unconfigure(config):
+    folder, before = _state.pop("mpi_session", (None, None))
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        if before is None:
+            os.environ.pop(MPI_SESSION_VAR, None)
+        else:
+            os.environ[MPI_SESSION_VAR] = before
 
 
 def pytest_sessionstart(session):

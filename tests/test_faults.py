@@ -16,6 +16,7 @@ Each test tags its programs' environment (tests/leftovers.py) so orphans are fou
 """
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -75,10 +76,10 @@ def need_built(model, concept):
 class Started:
     """A program started in its own session, output in files (no pipe can fill and block it)."""
 
-    def __init__(self, model, concept, args, np=2, preexec=None, env=None):
+    def __init__(self, model, concept, args, np=2, preexec=None, env=None, exe=None, cwd=None):
         self.tag = uuid.uuid4().hex
         self.model, self.concept = model, concept
-        cmd = [str(program(model, concept)), *map(str, args)]
+        cmd = [str(exe or program(model, concept)), *map(str, args)]
         full_env = dict(os.environ, **SANITIZER_ENV)
         full_env[leftovers.TAG_VAR] = self.tag
         if model == "mpi":
@@ -91,7 +92,7 @@ class Started:
         self.ipc_before = leftovers.ipc_entries()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
                                      stderr=self.err, env=full_env, start_new_session=True,
-                                     preexec_fn=preexec)
+                                     preexec_fn=preexec, cwd=cwd)
         self.pid = self.proc.pid
 
     def children(self, pid=None):
@@ -224,6 +225,19 @@ def as_nobody_with_nproc(limit):
     return preexec
 
 
+def copy_for_nobody(model, concept):
+    """A copy of the program in a fresh folder that user nobody can reach and run.
+
+    The checkout may sit where nobody cannot go: root's home is 0700 on Debian and in most
+    containers, where TAs work as root. The binaries need nothing else from the checkout."""
+    folder = Path(tempfile.mkdtemp(prefix=f"suite-nobody-{model}-{concept}-"))
+    folder.chmod(0o755)
+    exe = folder / concept
+    shutil.copy2(program(model, concept), exe)
+    exe.chmod(0o755)
+    return folder, exe
+
+
 def nproc_cases():
     for model, concept in PRESENT:
         if model != "mpi":
@@ -242,9 +256,10 @@ def test_nproc_limit_refuses_workers(model, concept, variant):
     # LeakSanitizer's exit-time check starts a thread of its own, which this limit refuses
     # ("LeakSanitizer has encountered a fatal error", exit 1): leaks are checked everywhere else.
     env = {"ASAN_OPTIONS": "abort_on_error=0:detect_leaks=0"} if sanitized(model, concept) else {}
+    folder, exe = copy_for_nobody(model, concept)
     run = Started(model, concept, ["-n", 3, "--variant", variant, "-w", 2, "--quiet",
                                    *(["--delay-ms", 0] if CONCEPTS[concept].args else [])],
-                  preexec=as_nobody_with_nproc(1), env=env)
+                  preexec=as_nobody_with_nproc(1), env=env, exe=exe, cwd=folder)
     try:
         code, out, err = run.finish()
         if model == "omp":
@@ -261,6 +276,7 @@ def test_nproc_limit_refuses_workers(model, concept, variant):
         run.assert_nothing_left("RLIMIT_NPROC")
     finally:
         run.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def memory_cases():

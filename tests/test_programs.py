@@ -12,14 +12,28 @@ from suite import MODELS, ROOT, run
 PRESENT = [(m, c) for c in CONCEPTS for m in MODELS if (ROOT / m / f"{c}.c").exists()]
 
 
+# make check (pytest -m check) runs one case per variant: 3 workers (more than two cores, and
+# an odd count; MPI: -np 3) at the largest matrix size up to CHECK_MAX_N. The bad-input cases of
+# the MPI programs are left to make test there (each is an mpirun start-up, ~0.3 s).
+CHECK_WORKERS = 3
+CHECK_MAX_N = 1000
+CHECK_MPI_BAD_ARGS = (["-n", "abc"], ["--variant", "nope"], ["-w", "0"])
+
+
+def check_n(concept):
+    return max(n for n in concept.sizes if n <= CHECK_MAX_N)
+
+
 def matrix():
     for model, name in PRESENT:
         concept = CONCEPTS[name]
         for variant in concept.variants[model]:
             for workers in (MPI_RANKS if model == "mpi" else POSIX_WORKERS):
                 for n in concept.sizes:
+                    quick = workers == CHECK_WORKERS and n == check_n(concept)
                     yield pytest.param(model, name, variant, workers, n,
-                                       id=f"{model}-{name}-{variant}-w{workers}-n{n}")
+                                       id=f"{model}-{name}-{variant}-w{workers}-n{n}",
+                                       marks=[pytest.mark.check] if quick else [])
 
 
 def workers_args(model, workers):
@@ -45,6 +59,7 @@ def test_matrix(model, name, variant, workers, n):
     concept.verify(res, n, working, model, variant)
 
 
+@pytest.mark.check
 @pytest.mark.parametrize("model,name", PRESENT, ids=[f"{m}-{c}" for m, c in PRESENT])
 def test_default_output(model, name):
     """With no arguments a program prints what the notebook printed, in the same order."""
@@ -69,8 +84,15 @@ BAD_ARGS = [
 ]
 
 
-@pytest.mark.parametrize("args", BAD_ARGS, ids=lambda a: "_".join(a) or "empty")
-@pytest.mark.parametrize("model,name", PRESENT, ids=[f"{m}-{c}" for m, c in PRESENT])
+def bad_input_cases():
+    for model, name in PRESENT:
+        for args in BAD_ARGS:
+            quick = model != "mpi" or args in CHECK_MPI_BAD_ARGS
+            yield pytest.param(model, name, args, id=f"{model}-{name}-{'_'.join(args) or 'empty'}",
+                               marks=[pytest.mark.check] if quick else [])
+
+
+@pytest.mark.parametrize("model,name,args", list(bad_input_cases()))
 def test_bad_input_exits_2_with_one_line(model, name, args):
     if model == "mpi" and args[0] == "-w":
         args = ["-w", "7"]  # MPI takes workers from -np: a -w that disagrees is the usage error
@@ -84,6 +106,7 @@ def test_bad_input_exits_2_with_one_line(model, name, args):
         assert r.stderr.count("\n") == 1, r.describe()
 
 
+@pytest.mark.check
 @pytest.mark.parametrize("model,name", PRESENT, ids=[f"{m}-{c}" for m, c in PRESENT])
 def test_help_lists_every_variant(model, name):
     r = run(model, name, ["--help"], np=2)

@@ -1,9 +1,9 @@
 #!/bin/sh
 # deps.sh - the suite's set-up, so that `make run` and `make test` are all a fresh machine needs.
 #
-#   deps.sh ensure run|test [CC] [MPICC]   install only what is missing (called by make run/test)
-#   deps.sh install run|test               install everything for that purpose (make deps)
-#   deps.sh packages run|test              print the Debian/Ubuntu package names
+#   deps.sh ensure run|check|test [CC] [MPICC]   install only what is missing (make run/check/test)
+#   deps.sh install run|check|test               install everything for that purpose (make deps)
+#   deps.sh packages run|check|test              print the Debian/Ubuntu package names
 #
 # Installs with apt-get as root, or with sudo when it needs no password. Otherwise it prints the
 # exact command to run and exits 1. A cluster user whose MPI comes from `module load` needs no
@@ -21,6 +21,12 @@ run_packages() {
     if ! printf 'int main(void){return 0;}\n' | "$cc" -fopenmp -x c - -o /dev/null 2>/dev/null; then
         echo libomp-dev
     fi
+}
+
+# What `make check` needs: make run's, the unit tests' cmocka and pytest.
+check_packages() {
+    run_packages
+    echo libcmocka-dev python3 python3-pytest python3-pytest-xdist
 }
 
 # The clang runtime (ThreadSanitizer, libFuzzer) is its own package from clang 14/15 on Debian.
@@ -44,8 +50,9 @@ test_packages() {
 packages() {
     case $purpose in
     run) run_packages ;;
+    check) check_packages ;;
     test) test_packages ;;
-    *) echo "deps.sh: unknown purpose '$purpose' (run or test)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown purpose '$purpose' (run, check or test)" >&2; exit 2 ;;
     esac | tr ' ' '\n' | sed '/^$/d' | sort -u
 }
 
@@ -92,7 +99,7 @@ install | ensure)
     fi
     ;;
 *)
-    echo "usage: deps.sh ensure|install|packages run|test [CC] [MPICC]" >&2
+    echo "usage: deps.sh ensure|install|packages run|check|test [CC] [MPICC]" >&2
     exit 2
     ;;
 esac
