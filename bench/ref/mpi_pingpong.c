@@ -17,7 +17,7 @@ static const program_info info = {
     .concept = "pingpong",
     .model = "ref",
     .summary = "Reference: 8-byte MPI ping-pong between ranks 0 and 1, n round trips.",
-    .variants = {{"8byte", "MPI_Send / MPI_Recv of one uint64_t each way"}, {NULL, NULL}},
+    VARIANT_DOCS(((const variant_doc[]){{"8byte", "MPI_Send / MPI_Recv of one uint64_t each way"}, {NULL, NULL}})),
     .n_meaning = "round trips",
     .default_n = 10000,
     .max_n = 100000000,
