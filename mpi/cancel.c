@@ -58,8 +58,10 @@ static void stop_with_message(stop_run *run)
         }
         mine->stopped = 1;
         run->stop_at = MPI_Wtime();
+        /* LAB: tell every other rank to stop. Hint: an empty MPI_Send with tag TAG_STOP to each */
         for (int rank = 1; rank < world_size; rank++)
             MPI_CHECK(MPI_Send(NULL, 0, MPI_INT, rank, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
+        /* LAB END */
         for (int rank = 1; rank < world_size; rank++) {
             uint64_t reply[3]; /* state, batches, stopped */
             MPI_CHECK(MPI_Recv(reply, 3, MPI_UINT64_T, rank, TAG_STOPPED, MPI_COMM_WORLD,
@@ -75,7 +77,9 @@ static void stop_with_message(stop_run *run)
         while (!stop) {
             mine->state = work_batch(mine->state);
             mine->batches++;
+            /* LAB: has the STOP arrived? Ask without waiting. Hint: MPI_Test(&stop_request, &stop, ...) */
             MPI_CHECK(MPI_Test(&stop_request, &stop, MPI_STATUS_IGNORE), "MPI_Test");
+            /* LAB END */
         }
         mine->stopped = 1;
         uint64_t reply[3] = {mine->state, mine->batches, (uint64_t)mine->stopped};

@@ -56,15 +56,19 @@ static void add_with_reduce(shared_counter *counter)
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         count++;
     }
+    /* LAB: add every rank's count into counter->value at rank 0. Hint: MPI_Reduce with MPI_SUM */
     MPI_CHECK(MPI_Reduce(&count, &counter->value, 1, MPI_LONG_LONG, MPI_SUM, ROOT_RANK,
                          MPI_COMM_WORLD), "MPI_Reduce"); /* rank 0 gets the sum of the counts */
+    /* LAB END, skeleton: counter->value = count; */
 }
 
 static void add_with_rma_lock(shared_counter *counter)
 {
     MPI_Win window = counter->window;
     for (long i = 0; i < counter->increments; i++) {
+        /* LAB: make Get, add and Put one step no other rank can split. Hint: an exclusive lock */
         MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, ROOT_RANK, 0, window), "MPI_Win_lock");
+        /* LAB END, skeleton: MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock"); */
         long long local_copy;
         MPI_CHECK(MPI_Get(&local_copy, 1, MPI_LONG_LONG, ROOT_RANK, 0, 1, MPI_LONG_LONG, window),
                   "MPI_Get");
@@ -85,9 +89,11 @@ static void add_with_fetch_op(shared_counter *counter)
     MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all");
     for (long i = 0; i < counter->increments; i++) {
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        /* LAB: add one at rank 0 in one atomic call. Hint: MPI_Fetch_and_op with MPI_SUM */
         long long before;
         MPI_CHECK(MPI_Fetch_and_op(&one, &before, MPI_LONG_LONG, ROOT_RANK, 0, MPI_SUM, window),
                   "MPI_Fetch_and_op");
+        /* LAB END, skeleton: (void)one; */
         MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush");
     }
     MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");

@@ -62,13 +62,17 @@ static void stop_with_cancel(stop_run *run)
             if (id == 0) {
                 sleep_ms(run->run_ms);
                 run->stop_at = omp_get_wtime();
+                /* LAB: stop the whole loop, every worker's iteration with it. Hint: #pragma omp cancel for */
 #pragma omp cancel for
+                /* LAB END */
             } else {
                 mine = &run->progress[id - 1];
                 for (;;) {
                     mine->state = work_batch(mine->state);
                     mine->batches++;
+                    /* LAB: a place where the worker notices the cancel. Hint: #pragma omp cancellation point for */
 #pragma omp cancellation point for
+                    /* LAB END */
                 }
             }
         }
@@ -85,16 +89,20 @@ static void stop_with_flag(stop_run *run)
         if (id == 0) {
             sleep_ms(run->run_ms);
             run->stop_at = omp_get_wtime();
+            /* LAB: raise the flag so that every worker sees it. Hint: #pragma omp atomic write seq_cst */
 #pragma omp atomic write seq_cst
             stop_requested = 1;
+            /* LAB END, skeleton: (void)stop_requested; */
         } else {
             worker_progress *mine = &run->progress[id - 1];
             for (;;) {
                 mine->state = work_batch(mine->state);
                 mine->batches++;
                 int seen;
+                /* LAB: read the flag without a race. Hint: #pragma omp atomic read seq_cst */
 #pragma omp atomic read seq_cst
                 seen = stop_requested;
+                /* LAB END, skeleton: seen = 0; */
                 if (seen) break;
             }
             mine->stopped = 1;

@@ -43,7 +43,9 @@ static void add_with_critical(shared_counter *counter)
 {
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
     for (long i = 0; i < counter->increments; i++) {
+        /* LAB: let one thread at a time run the block below. Hint: #pragma omp critical */
 #pragma omp critical
+        /* LAB END */
         {
             long long local_copy = counter->value;
             if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
@@ -57,8 +59,10 @@ static void add_with_atomic(shared_counter *counter)
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
     for (long i = 0; i < counter->increments; i++) {
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        /* LAB: add one to counter->value in one indivisible step. Hint: #pragma omp atomic update */
 #pragma omp atomic update
         counter->value++;
+        /* LAB END */
     }
 }
 
@@ -66,19 +70,25 @@ static void add_with_lock(shared_counter *counter)
 {
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
     for (long i = 0; i < counter->increments; i++) {
+        /* LAB: take the lock before the read. Hint: omp_set_lock(&counter->lock) */
         omp_set_lock(&counter->lock);
+        /* LAB END */
         long long local_copy = counter->value;
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         counter->value = local_copy + 1;
+        /* LAB: give the lock back after the write. Hint: omp_unset_lock */
         omp_unset_lock(&counter->lock);
+        /* LAB END */
     }
 }
 
 static void add_with_reduction(shared_counter *counter)
 {
     long long count = counter->value; /* OpenMP adds every thread's private count to this */
+    /* LAB: give each thread a private count that OpenMP adds up at the end. Hint: reduction(+ : count) */
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter) \
     reduction(+ : count)
+    /* LAB END, skeleton: #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter, count) */
     for (long i = 0; i < counter->increments; i++) {
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         count++; /* this thread's private copy, which starts at 0 */

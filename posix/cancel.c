@@ -65,7 +65,9 @@ static void *thread_worker(void *arg)
     for (;;) {
         mine->state = work_batch(mine->state);
         mine->batches++;
+        /* LAB: a cancellation point, where a cancel request takes effect. Hint: pthread_testcancel() */
         pthread_testcancel(); /* the only place a cancel request can take effect */
+        /* LAB END */
     }
     return NULL;
 }
@@ -149,8 +151,10 @@ static void stop_with_kill(stop_run *run)
     }
 
     run->stop_at = now_seconds();
+    /* LAB: ask every worker to stop: the kernel ends it wherever it is. Hint: kill(pids[w], SIGTERM) */
     for (int w = 0; w < workers; w++)
         if (kill(pids[w], SIGTERM) != 0) die_errno("kill"); /* each is alive or a zombie */
+    /* LAB END */
     double grace_end = run->stop_at + GRACE_MS / 1000.0;
     int alive;
     while ((alive = reap_stopped(pids, run->progress, workers)) > 0 &&
@@ -158,7 +162,9 @@ static void stop_with_kill(stop_run *run)
         wait_for_sigchld(&sigchld, grace_end);
     if (alive > 0) { /* SIGTERM can be caught or ignored; SIGKILL cannot */
         for (int w = 0; w < workers; w++)
+            /* LAB: a worker still alive after the grace period gets the signal nobody can catch. Hint: SIGKILL */
             if (pids[w] > 0 && kill(pids[w], SIGKILL) != 0) die_errno("kill");
+            /* LAB END, skeleton: (void)0; */
         while (reap_stopped(pids, run->progress, workers) > 0)
             wait_for_sigchld(&sigchld, now_seconds() + 1.0);
     }
@@ -178,7 +184,9 @@ static void stop_with_pthread_cancel(stop_run *run)
     sleep_ms(run->run_ms);
 
     run->stop_at = now_seconds();
+    /* LAB: ask every thread to stop. Hint: pthread_cancel(threads[w]) */
     for (int w = 0; w < workers; w++) CHECK_RC(pthread_cancel(threads[w]), "pthread_cancel");
+    /* LAB END */
     for (int w = 0; w < workers; w++) {
         void *exit_value;
         CHECK_RC(pthread_join(threads[w], &exit_value), "pthread_join");

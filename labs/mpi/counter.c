@@ -1,0 +1,161 @@
+/*
+ * labs/mpi/counter.c - exercise skeleton, generated from mpi/counter.c by tools/make-labs (make labs).
+ * Complete every TODO, then grade your file:
+ *     make check-lab EX=mpi/counter
+ * Start again from the skeleton: make lab-reset EX=mpi/counter
+ */
+/*
+ * mpi/counter.c - the notebook's Lock, and its Value + Lock with add100: the lost update of
+ * mpi/race made correct, with MPI ranks.
+ *
+ * Python:  with lock:                      # read, add one, write: one step nobody can split
+ *              number.value += 1           -> Number at the end is 200
+ *
+ * Every rank adds 1 to one counter n times; every read-modify-write step is made indivisible
+ * (or nothing is shared), so no update is lost and the end value is exactly ranks * n.
+ *   reduce    the MPI way: no shared counter at all. Each rank counts in its own memory and
+ *             MPI_Reduce adds the counts at rank 0 once, at the end (like OpenMP's reduction).
+ *   rma-lock  the counter in a window at rank 0; each step is MPI_Win_lock(MPI_LOCK_EXCLUSIVE),
+ *             MPI_Get, MPI_Put, MPI_Win_unlock: mpi/race's steps under a lock, one rank at a time.
+ *   fetch-op  MPI_Fetch_and_op(MPI_SUM) on the window: the step is one atomic operation done
+ *             by MPI (the counterpart of atomic_fetch_add), under a shared lock_all epoch.
+ * Observe: compare increments per second with -n 10000000 --quiet: reduce is as fast as a
+ * local loop; every rma-lock step costs several messages' worth of latency. With --delay-ms D
+ * the pause sits inside the locked step (rma-lock), so the ranks take turns and a run lasts
+ * ranks * n * D ms; reduce and fetch-op cannot hold a pause inside their step, so they pause
+ * just before it and the pauses overlap.
+ *
+ * Run:  mpirun -np 2 ./mpi/counter
+ *       mpirun -np 2 ./mpi/counter --variant fetch-op -n 100000 --quiet
+ *       (as root or on fewer cores: see README, "MPI on a small machine")
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../common/mpi_harness.h"
+
+/* Everything a rank's variant needs. */
+typedef struct {
+    long long value; /* at rank 0, once the variant has run: the counter's end value */
+    MPI_Win window;  /* rma-lock, fetch-op: the shared counter lives in rank 0's window */
+    long long *root_value; /* that counter: rank 0's window memory (NULL on the other ranks) */
+    int world_rank;
+    long increments;
+    long delay_ms;
+} shared_counter;
+
+/* rma-lock and fetch-op, once every rank is done: rank 0 reads the counter in its window. */
+static void read_root_value(shared_counter *counter)
+{
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank's last step is done */
+    if (counter->world_rank == ROOT_RANK) {
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, counter->window), "MPI_Win_lock");
+        counter->value = *counter->root_value;
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, counter->window), "MPI_Win_unlock");
+    }
+}
+
+static void add_with_reduce(shared_counter *counter)
+{
+    long long count = 0; /* this rank's own count: nothing is shared while counting */
+    for (long i = 0; i < counter->increments; i++) {
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        count++;
+    }
+    /* TODO: add every rank's count into counter->value at rank 0. Hint: MPI_Reduce with MPI_SUM */
+    counter->value = count;
+}
+
+static void add_with_rma_lock(shared_counter *counter)
+{
+    MPI_Win window = counter->window;
+    for (long i = 0; i < counter->increments; i++) {
+        /* TODO: make Get, add and Put one step no other rank can split. Hint: an exclusive lock */
+        MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock");
+        long long local_copy;
+        MPI_CHECK(MPI_Get(&local_copy, 1, MPI_LONG_LONG, ROOT_RANK, 0, 1, MPI_LONG_LONG, window),
+                  "MPI_Get");
+        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* the read is done */
+        local_copy += 1;
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        MPI_CHECK(MPI_Put(&local_copy, 1, MPI_LONG_LONG, ROOT_RANK, 0, 1, MPI_LONG_LONG, window),
+                  "MPI_Put");
+        MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock"); /* the write is done */
+    }
+    read_root_value(counter);
+}
+
+static void add_with_fetch_op(shared_counter *counter)
+{
+    MPI_Win window = counter->window;
+    const long long one = 1;
+    MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all");
+    for (long i = 0; i < counter->increments; i++) {
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        /* TODO: add one at rank 0 in one atomic call. Hint: MPI_Fetch_and_op with MPI_SUM */
+        (void)one;
+        MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush");
+    }
+    MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");
+    read_root_value(counter);
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
+static const struct variant {
+    variant_doc doc;
+    void (*run)(shared_counter *counter);
+} variants[] = {
+    {{"reduce", "local counts, MPI_Reduce(MPI_SUM) to rank 0: nothing shared"}, add_with_reduce},
+    {{"rma-lock", "window at rank 0, MPI_LOCK_EXCLUSIVE around Get and Put"}, add_with_rma_lock},
+    {{"fetch-op", "window at rank 0, MPI_Fetch_and_op(MPI_SUM): atomic"}, add_with_fetch_op},
+    {{NULL, NULL}, NULL}};
+
+static const program_info info = {
+    .concept = "counter",
+    .model = "mpi",
+    .summary = "Every rank adds 1 to one counter n times, synchronised: no update is lost.",
+    VARIANT_TABLE(variants),
+    .n_meaning = "increments per worker",
+    .default_n = 100,
+    .max_n = 10000000000L,
+    .default_workers = 2,
+    .takes_delay = true,
+    .default_delay_ms = 0,
+};
+
+int main(int argc, char **argv)
+{
+    options opt;
+    int world_rank, world_size;
+    mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
+
+    shared_counter counter = {
+        .value = 0, .world_rank = world_rank, .increments = opt.n, .delay_ms = opt.delay_ms};
+    /* The notebook's Value('i', 0): one counter in rank 0's window, 0 before any rank can see
+     * it (reduce shares nothing and leaves it alone). */
+    counter.root_value = mpi_root_value(sizeof *counter.root_value, &counter.window);
+    long long expected = (long long)opt.workers * opt.n;
+    if (world_rank == ROOT_RANK)
+        say(&opt, "Number at the beginning is %lld\n", *counter.root_value);
+    /* The start line: without it the other ranks would start while rank 0 still prints, and
+     * rank 0's clock would miss the start of their work. */
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+
+    double start = MPI_Wtime();
+    variants[opt.variant_index].run(&counter);
+    double elapsed = MPI_Wtime() - start;
+
+    long long got = counter.value;
+    bool pass = true;
+    if (world_rank == ROOT_RANK) {
+        pass = verify_count("the counter", expected, got);
+
+        say(&opt, "Number at the end is %lld\n", got);
+        printf("counter %s: %d workers x %ld increments: expected %lld, got %lld (%.3g "
+               "increments/s)\n", opt.variant, opt.workers, opt.n, expected, got,
+               elapsed > 0 ? (double)got / elapsed : 0.0);
+        print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
+    }
+    MPI_CHECK(MPI_Win_free(&counter.window), "MPI_Win_free");
+    return mpi_finish(pass);
+}

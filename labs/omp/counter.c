@@ -1,0 +1,144 @@
+/*
+ * labs/omp/counter.c - exercise skeleton, generated from omp/counter.c by tools/make-labs (make labs).
+ * Complete every TODO, then grade your file:
+ *     make check-lab EX=omp/counter
+ * Start again from the skeleton: make lab-reset EX=omp/counter
+ */
+/*
+ * omp/counter.c - the notebook's Lock, and its Value + Lock with add100: the lost update of
+ * omp/race made correct, in OpenMP.
+ *
+ * Python:  with lock:                      # read, add one, write: one step nobody can split
+ *              number.value += 1           -> Number at the end is 200
+ *
+ * W threads each add 1 to one shared counter n times; every read-modify-write step is made
+ * indivisible, so no update is lost and the end value is exactly W * n.
+ *   critical   #pragma omp critical around the step: one thread at a time, like a Lock
+ *   atomic     #pragma omp atomic update: the step is one indivisible instruction, no lock
+ *   lock       omp_lock_t set and unset around the step: the Lock object, explicit
+ *   reduction  reduction(+:count): each thread counts in a private copy and OpenMP adds the
+ *              copies once at the end. Nothing is shared while counting, so nothing waits;
+ *              the compiler may even turn the private loop into count += n.
+ * Observe: compare increments per second with -n 10000000 --quiet: reduction >> atomic >
+ * critical and lock. With --delay-ms D the pause sits inside the locked step (critical, lock),
+ * so the threads take turns and a run lasts W * n * D ms; atomic and reduction cannot hold a
+ * pause inside their step, so they pause just before it and the pauses overlap. A team smaller
+ * than asked for (OMP_THREAD_LIMIT) is exit 3 before the clock starts, not a wrong count.
+ *
+ * Run:  ./omp/counter
+ *       OMP_NUM_THREADS=2 ./omp/counter --variant atomic -n 10000000 --quiet
+ *       ./omp/counter --variant lock --delay-ms 10
+ */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../common/harness.h"
+#include "../../common/omp_team.h"
+
+/* Everything the team shares. */
+typedef struct {
+    long long value; /* critical, atomic, lock; reduction adds its total at the end */
+    omp_lock_t lock;
+    int worker_count;
+    long increments;
+    long delay_ms;
+} shared_counter;
+
+static void add_with_critical(shared_counter *counter)
+{
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
+    for (long i = 0; i < counter->increments; i++) {
+        /* TODO: let one thread at a time run the block below. Hint: #pragma omp critical */
+        {
+            long long local_copy = counter->value;
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+            counter->value = local_copy + 1;
+        }
+    }
+}
+
+static void add_with_atomic(shared_counter *counter)
+{
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
+    for (long i = 0; i < counter->increments; i++) {
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        /* TODO: add one to counter->value in one indivisible step. Hint: #pragma omp atomic update */
+    }
+}
+
+static void add_with_lock(shared_counter *counter)
+{
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
+    for (long i = 0; i < counter->increments; i++) {
+        /* TODO: take the lock before the read. Hint: omp_set_lock(&counter->lock) */
+        long long local_copy = counter->value;
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        counter->value = local_copy + 1;
+        /* TODO: give the lock back after the write. Hint: omp_unset_lock */
+    }
+}
+
+static void add_with_reduction(shared_counter *counter)
+{
+    long long count = counter->value; /* OpenMP adds every thread's private count to this */
+    /* TODO: give each thread a private count that OpenMP adds up at the end. Hint: reduction(+ : count) */
+#pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter, count)
+    for (long i = 0; i < counter->increments; i++) {
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        count++; /* this thread's private copy, which starts at 0 */
+    }
+    counter->value = count;
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
+static const struct variant {
+    variant_doc doc;
+    void (*run)(shared_counter *counter);
+} variants[] = {
+    {{"critical", "#pragma omp critical around each read-modify-write"}, add_with_critical},
+    {{"atomic", "#pragma omp atomic update: no lock"}, add_with_atomic},
+    {{"lock", "omp_lock_t set/unset around each step"}, add_with_lock},
+    {{"reduction", "reduction(+:count): private counts, added once at the end"}, add_with_reduction},
+    {{NULL, NULL}, NULL}};
+
+static const program_info info = {
+    .concept = "counter",
+    .model = "omp",
+    .summary = "W threads add 1 to one shared counter n times each, synchronised: no update is lost.",
+    VARIANT_TABLE(variants),
+    .n_meaning = "increments per worker",
+    .default_n = 100,
+    .max_n = 10000000000L,
+    .default_workers = 2,
+    .takes_delay = true,
+    .default_delay_ms = 0,
+};
+
+int main(int argc, char **argv)
+{
+    options opt;
+    parse_or_exit(&info, argc, argv, &opt);
+
+    shared_counter counter = {
+        .value = 0, .worker_count = opt.workers, .increments = opt.n, .delay_ms = opt.delay_ms};
+    /* The notebook's Lock (the lock variant's; critical names its lock implicitly). */
+    omp_init_lock(&counter.lock);
+    long long expected = (long long)opt.workers * opt.n;
+    say(&opt, "Number at the beginning is %lld\n", counter.value);
+    team_prepare(opt.workers); /* a smaller team would add fewer ones: exit 3 now, untimed */
+
+    double start = omp_get_wtime();
+    variants[opt.variant_index].run(&counter);
+    double elapsed = omp_get_wtime() - start;
+
+    long long got = counter.value;
+    bool pass = verify_count("the counter", expected, got);
+
+    say(&opt, "Number at the end is %lld\n", got);
+    printf("counter %s: %d workers x %ld increments: expected %lld, got %lld (%.3g increments/s)\n",
+           opt.variant, opt.workers, opt.n, expected, got, elapsed > 0 ? (double)got / elapsed : 0.0);
+    print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
+    omp_destroy_lock(&counter.lock);
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}
