@@ -118,7 +118,7 @@ $(O)tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDFLAGS) -lcmocka
 
-# The quick confidence run (under 2 minutes on 2 cores; README "Which command, how long"): build,
+# The quick confidence run (README "Two commands" has its time): build,
 # the unit tests, one small case of every variant and the contract checks (pytest -m check).
 # A sub-make again, so a toolchain deps.sh has just installed is seen.
 check:
