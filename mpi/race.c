@@ -50,6 +50,7 @@ static void increase_with_rma(shared_counter *counter)
     MPI_Win window = counter->window;
     MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all"); /* legal access, excludes nobody */
     for (long i = 0; i < counter->increments; i++) {
+        /* LAB: read the shared value into local_copy, add one, pause (counter->delay_ms), write it back: the notebook's increase(). Hint: MPI_Get, MPI_Win_flush, MPI_Put, MPI_Win_flush on rank 0's window */
         long local_copy;
         MPI_CHECK(MPI_Get(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Get");
         MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* read (the Get is done), */
@@ -57,6 +58,7 @@ static void increase_with_rma(shared_counter *counter)
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms); /* pause, */
         MPI_CHECK(MPI_Put(&local_copy, 1, MPI_LONG, ROOT_RANK, 0, 1, MPI_LONG, window), "MPI_Put");
         MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* write: an update is lost */
+        /* LAB END */
     }
     MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank's last Put is done */

@@ -49,10 +49,12 @@ static void increase_in_parallel(shared_counter *counter)
         volatile long *value = &counter->value;
 #pragma omp barrier
         for (long i = 0; i < counter->increments; i++) {
+            /* LAB: read the shared value into local_copy, add one, pause (counter->delay_ms), write it back: the notebook's increase(). Hint: through *value, sleep_ms */
             long local_copy = *value; /* read, */
             local_copy += 1;
             if (counter->delay_ms > 0) sleep_ms(counter->delay_ms); /* pause, */
             *value = local_copy; /* write: another thread's update is lost */
+            /* LAB END, skeleton: (void)value; */
         }
     }
 }

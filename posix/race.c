@@ -53,10 +53,12 @@ static void increase(void *shared, int worker)
      * instead of adding n at once. It orders nothing between threads: the race stays. */
     volatile long *value = &counter->value;
     for (long i = 0; i < counter->increments; i++) {
+        /* LAB: read the shared value into local_copy, add one, pause (counter->delay_ms), write it back: the notebook's increase(). Hint: through *value, sleep_ms */
         long local_copy = *value; /* read, */
         local_copy += 1;
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms); /* pause, */
         *value = local_copy; /* write: another worker's update is lost */
+        /* LAB END, skeleton: (void)value; */
     }
 }
 
