@@ -1,5 +1,6 @@
 /*
- * workers.c - threads and forked processes started, joined and reported (see workers.h).
+ * workers.c - threads and forked processes started, joined and reported (see workers.h):
+ * posix/spawn.c's lesson packaged, plus the liveness watching (workers_check).
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS and strsignal: not POSIX 2008, but on every Linux and BSD */
 #include "workers.h"

@@ -1,6 +1,8 @@
 /*
  * workers.h - starting W workers and joining them, as threads or as forked processes, with every
  * failure reported: the plumbing the posix examples share, so each file shows its idea instead.
+ * It is posix/spawn.c's lesson (fork, waitpid, _exit; pthread_create, pthread_join) packaged,
+ * plus the liveness watching a pipe or queue reader needs (workers_check).
  *
  *   run_threads(W, fn, shared)     fn(shared, w) on W new pthreads, all joined
  *   run_processes(W, fn, shared)   fn(shared, w) in W forked children, all reaped

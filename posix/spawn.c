@@ -8,36 +8,148 @@
  *
  *   process  fork() a copy of this program per worker, waitpid() for each and check how it ended
  *   thread   pthread_create() per worker inside this process, pthread_join() each
- * Each worker runs square_it(n) and reports the sum of its squares, which the parent checks,
- * so the work cannot be skipped (the notebook's cell 11 starts no thread at all; see
- * notebook/README). Observe the cost per worker: with -n 0 it is pure create+join. A thread
- * costs tens of microseconds; a forked process about twice that, as fork() copies the page
- * tables (medians of 15 runs of -w 100 -n 0 on a loaded 2-core machine: thread 64 us, process
- * 116 us). square_it is in common/harness.h: the three versions of spawn share it.
+ * Each worker runs square_it(n) and leaves the sum of its squares in its report, which the parent
+ * checks, so the work cannot be skipped. With -n 0 what is timed is create+join alone: compare
+ * the create_join_s of both variants, each the median of several runs of -w 100 -n 0 --quiet.
+ * The other posix programs start their workers with common/workers.c: this file's calls,
+ * packaged. square_it is in common/harness.h: the three versions of spawn share it.
  *
  * Run:  ./posix/spawn                                  (process, one per core)
  *       ./posix/spawn --variant thread                 (10 threads)
  *       ./posix/spawn --variant thread -w 100 -n 0     (create+join cost alone)
  */
 #define _POSIX_C_SOURCE 200809L
-#include <inttypes.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "../common/harness.h"
 #include "../common/workers.h"
 
+enum { NOTEBOOK_THREADS = 10 };
+
+/* One worker's job: square_it(n), and where it leaves the sum for the parent to check. */
+typedef struct {
+    long n;
+    worker_report *report;
+} worker_task;
+
+/* What the variants share, all of it set up before the clock. */
+typedef struct {
+    int worker_count;
+    worker_task *tasks;  /* one per worker */
+    pid_t *children;     /* process: each child's pid, 0 once it is reaped */
+    pthread_t *threads;  /* thread */
+} spawn_team;
+
+/* What every worker runs, thread or process. */
+static void run_worker(worker_task *task)
+{
+    task->report->square_sum = square_it(task->n);
+    task->report->ran = 1;
+}
+
+/* In a child, first thing: die when the parent dies (Linux), so no worker is ever orphaned. */
+static void die_with_parent(pid_t parent)
+{
+#ifdef __linux__
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(EXIT_SYSTEM);
+#endif
+    if (getppid() != parent) _exit(EXIT_SYSTEM); /* the parent died before prctl took hold */
+}
+
+/* A child was killed or exited non-zero: stop and reap the others, then exit 3 naming it. */
+static _Noreturn void worker_failed(spawn_team *team, int worker, pid_t pid, int status)
+{
+    stop_workers(team->children, team->worker_count);
+    if (WIFSIGNALED(status))
+        die_msg("worker %d (pid %ld) was killed by signal %d (%s)", worker, (long)pid,
+                WTERMSIG(status), strsignal(WTERMSIG(status)));
+    die_msg("worker %d (pid %ld) exited with status %d", worker, (long)pid, WEXITSTATUS(status));
+}
+
+/* process: fork() one copy of this program per worker, then waitpid() for each. */
+static void spawn_processes(spawn_team *team)
+{
+    pid_t parent = getpid();
+    fflush(stdout); /* or each child inherits what is still buffered */
+    for (int w = 0; w < team->worker_count; w++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            int fork_errno = errno;
+            stop_workers(team->children, w); /* the children already started */
+            die_code("fork", fork_errno);
+        }
+        if (pid == 0) {          /* the child: a copy of the parent, going on from here */
+            mark_forked_child(); /* from now on die_* leave with _exit */
+            die_with_parent(parent);
+            run_worker(&team->tasks[w]);
+            _exit(EXIT_PASS);    /* not exit(): the parent's stdio buffers are not its to flush */
+        }
+        team->children[w] = pid;
+    }
+    /* waitpid(-1) takes the children in the order they end, so a dead worker is seen at once,
+     * even while another still runs. */
+    for (int joined = 0; joined < team->worker_count;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            die_errno("waitpid");
+        }
+        int w = 0;
+        while (w < team->worker_count && team->children[w] != pid) w++;
+        if (w == team->worker_count) continue; /* not one of our workers */
+        team->children[w] = 0;
+        joined++;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_PASS)
+            worker_failed(team, w, pid, status);
+    }
+}
+
+static void *thread_main(void *task)
+{
+    run_worker(task);
+    return NULL;
+}
+
+/* thread: pthread_create() one thread per worker, then pthread_join() each. */
+static void spawn_threads(spawn_team *team)
+{
+    for (int w = 0; w < team->worker_count; w++)
+        CHECK_RC(pthread_create(&team->threads[w], NULL, thread_main, &team->tasks[w]),
+                 "pthread_create");
+    for (int w = 0; w < team->worker_count; w++)
+        CHECK_RC(pthread_join(team->threads[w], NULL), "pthread_join");
+}
+
+/* The variants: name, --help line, the function that runs it, default workers (0: one per core)
+ * and what its workers are called. The first is the default. */
 static const struct variant {
     variant_doc doc;
+    void (*run)(spawn_team *team);
+    int default_workers;
+    const char *worker_noun[2]; /* one, several */
 } variants[] = {
-    {{"process", "fork() one process per worker, waitpid() each"}},
-    {{"thread", "pthread_create() one thread per worker, pthread_join() each"}},
-    {{NULL, NULL}}};
+    {{"process", "fork() one process per worker, waitpid() each"}, spawn_processes, 0,
+     {"process", "processes"}},
+    {{"thread", "pthread_create() one thread per worker, pthread_join() each"}, spawn_threads,
+     NOTEBOOK_THREADS, {"thread", "threads"}},
+    {{NULL, NULL}, NULL, 0, {NULL, NULL}}};
 
 static const program_info info = {
     .concept = "spawn",
     .model = "posix",
-    .summary = "Start W workers running square_it(n), join them all, and report the create+join cost.",
+    .summary = "Start W workers running square_it(n), join them all, and report the create+join "
+               "cost.",
     VARIANT_TABLE(variants),
     .n_meaning = "loop length of square_it",
     .default_n = 1000,
@@ -47,61 +159,56 @@ static const program_info info = {
             "number_threads).",
 };
 
-enum { VARIANT_PROCESS, VARIANT_THREAD };
-enum { NOTEBOOK_THREADS = 10 };
-
-/* What the workers share. */
-typedef struct {
-    long n;
-    worker_report *reports; /* one per worker; shared memory, so forked children can write it */
-} spawn_work;
-
-/* What every worker runs, thread or process. */
-static void spawn_worker(void *shared, int worker)
+/* Counts the workers that ran and got the right sum; says which did not. */
+static int count_ran(const worker_report *reports, int worker_count, long n)
 {
-    spawn_work *work = shared;
-    work->reports[worker].square_sum = square_it(work->n);
-    work->reports[worker].ran = 1;
+    uint64_t expected_sum = square_sum_expected((uint64_t)n);
+    int ran = 0;
+    for (int w = 0; w < worker_count; w++) {
+        if (!reports[w].ran)
+            fprintf(stderr, "%s: worker %d never reported\n", program_name(), w);
+        else if (verify_u64("a worker's sum of squares", expected_sum, reports[w].square_sum))
+            ran++;
+    }
+    return ran;
 }
 
 int main(int argc, char **argv)
 {
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
-    if (opt.variant_index == VARIANT_THREAD && !opt.workers_given) opt.workers = NOTEBOOK_THREADS;
+    const struct variant *variant = &variants[opt.variant_index];
+    if (variant->default_workers > 0 && !opt.workers_given) opt.workers = variant->default_workers;
 
     /* A forked child's memory is its own copy: the reports must be in a shared mapping. */
     size_t report_bytes = (size_t)opt.workers * sizeof(worker_report);
     worker_report *reports = shared_alloc(report_bytes);
-    spawn_work work = {.n = opt.n, .reports = reports};
+    spawn_team team = {.worker_count = opt.workers,
+                       .tasks = checked_calloc((size_t)opt.workers, sizeof(worker_task)),
+                       .children = checked_calloc((size_t)opt.workers, sizeof(pid_t)),
+                       .threads = checked_calloc((size_t)opt.workers, sizeof(pthread_t))};
+    for (int w = 0; w < opt.workers; w++) {
+        reports[w] = (worker_report){.ran = 0}; /* written now: no page fault inside the clock */
+        team.tasks[w] = (worker_task){.n = opt.n, .report = &reports[w]};
+    }
 
     double start = now_seconds();
-    if (opt.variant_index == VARIANT_PROCESS)
-        run_processes(opt.workers, spawn_worker, &work);
-    else
-        run_threads(opt.workers, spawn_worker, &work);
+    variant->run(&team);
     double elapsed = now_seconds() - start;
 
-    uint64_t expected_sum = square_sum_expected((uint64_t)opt.n);
-    int ran = 0;
-    for (int w = 0; w < opt.workers; w++) {
-        if (!reports[w].ran)
-            fprintf(stderr, "%s: worker %d never reported\n", program_name(), w);
-        else if (verify_u64("a worker's sum of squares", expected_sum, reports[w].square_sum))
-            ran++;
-    }
+    int ran = count_ran(reports, opt.workers, opt.n);
     bool pass = verify_count("workers that ran square_it", opt.workers, ran);
     double per_worker = elapsed / opt.workers;
 
-    say(&opt, "%d %s%s started, ran square_it(%ld) and joined in %.6f s\n", opt.workers,
-        opt.variant_index == VARIANT_PROCESS ? "process" : "thread",
-        opt.variant_index == VARIANT_PROCESS ? (opt.workers == 1 ? "" : "es")
-                                             : (opt.workers == 1 ? "" : "s"),
-        opt.n, elapsed);
+    say(&opt, "%d %s started, ran square_it(%ld) and joined in %.6f s\n", opt.workers,
+        variant->worker_noun[opt.workers != 1], opt.n, elapsed);
     say(&opt, "end main\n");
     printf("spawn %s: %d of %d workers ran (expected %d); create+join %.1f us per worker\n",
            opt.variant, ran, opt.workers, opt.workers, per_worker * 1e6);
     print_result(&info, &opt, pass, elapsed, "ran=%d create_join_s=%.9f", ran, per_worker);
+    free(team.threads);
+    free(team.children);
+    free(team.tasks);
     shared_free(reports, report_bytes);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

@@ -4,7 +4,8 @@
 - counter stays exact with a pause, and the pause really sits inside the lock (the run is
   serialised: it lasts at least workers * n * delay);
 - spawn: every worker ran, with the notebook's default worker counts; comm-spawn's children
-  are as many as the ranks; the create+join cost is reported;
+  are as many as the ranks; the create+join cost is reported; omp times the team's start-up
+  and checks the team after the clock, from the threads' reports (a smaller team is exit 3);
 - race says it is wrong on purpose, at the top of each file and in --help.
 """
 import os
@@ -112,6 +113,18 @@ def test_omp_spawn_defaults_to_the_notebooks_ten_threads():
     assert r.returncode == 0, r.describe()
     assert int(r.result["workers"]) == int(r.result["ran"]) == 10, r.describe()
     assert float(r.result["create_join_s"]) > 0
+
+
+def test_omp_spawn_times_the_team_start_and_checks_the_team_after_it():
+    """The lesson is the team's start-up: no team_prepare before the clock (it would start the
+    team untimed). A team smaller than asked for is then found from the threads' reports: exit 3
+    saying what OpenMP granted, never a FAIL that blames the workers."""
+    source = (ROOT / "omp" / "spawn.c").read_text()
+    assert "team_prepare(" not in source
+    r = run("omp", "spawn", ["-w", 4, "--quiet"], env={"OMP_THREAD_LIMIT": "2"})
+    assert r.returncode == 3, r.describe()
+    assert "granted 2 of the 4" in r.stderr, r.describe()
+    assert "status=" not in r.stdout, r.describe()
 
 
 @pytest.mark.parametrize("np", [1, 2, 3])
