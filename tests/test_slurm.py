@@ -66,8 +66,8 @@ def slurm():
 JOBS = {
     "mpi-default": ("mpi.sbatch", [], [], 4, {"model": "mpi", "variant": "scatter"}),
     "mpi-3-dynamic": ("mpi.sbatch", ["--ntasks=3"],
-                      ["./mpi/pool_cube", "--variant", "dynamic", "-n", "1001"], 3,
-                      {"model": "mpi", "variant": "dynamic", "n": "1001"}),
+                      ["./mpi/pool_cube", "--variant", "dynamic", "-n", "1001"], 2,
+                      {"model": "mpi", "variant": "dynamic", "n": "1001", "ranks": "3"}),
     "omp-default": ("omp.sbatch", [], [], 4, {"model": "omp", "variant": "static"}),
     "hybrid-default": ("hybrid.sbatch", [], [], 2,
                        {"model": "mpi", "variant": "hybrid", "threads": "4"}),
@@ -151,7 +151,7 @@ def build_mpich(folder):
 # name -> (srun options, program (relative to the binaries, or "mpich"), arguments, workers, extra env)
 STEPS = {
     "openmpi-pmix": (["--mpi=pmix", "--ntasks=3"], "mpi/pool_cube",
-                     ["--variant", "dynamic", "-n", "1001"], 3, {}),
+                     ["--variant", "dynamic", "-n", "1001"], 2, {}),  # rank 0 manages: 2 workers
     "openmpi-hybrid": (["--mpi=pmix", "--ntasks=2", "--cpus-per-task=2"], "mpi/pool_cube",
                        ["--variant", "hybrid"], 2, {"OMP_NUM_THREADS": "2"}),
     "openmp": (["--ntasks=1", "--cpus-per-task=2"], "omp/pool_cube", [], 2,
