@@ -47,11 +47,15 @@ typedef struct {
 static void add_under(pthread_mutex_t *mutex, shared_counter *counter)
 {
     for (long i = 0; i < counter->increments; i++) {
+        /* LAB: take the mutex before the read. Hint: pthread_mutex_lock(mutex), checked with CHECK_RC */
         CHECK_RC(pthread_mutex_lock(mutex), "pthread_mutex_lock");
+        /* LAB END, skeleton: (void)mutex; */
         long long local_copy = counter->value;
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         counter->value = local_copy + 1;
+        /* LAB: give the mutex back after the write. Hint: pthread_mutex_unlock */
         CHECK_RC(pthread_mutex_unlock(mutex), "pthread_mutex_unlock");
+        /* LAB END */
     }
 }
 
@@ -68,11 +72,15 @@ static void spin_worker(void *shared, int worker)
     (void)worker;
     shared_counter *counter = shared;
     for (long i = 0; i < counter->increments; i++) {
+        /* LAB: spin until the step is yours. Hint: pthread_spin_lock(&counter->spin) */
         CHECK_RC(pthread_spin_lock(&counter->spin), "pthread_spin_lock");
+        /* LAB END */
         long long local_copy = counter->value;
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         counter->value = local_copy + 1;
+        /* LAB: free the spinlock after the write. Hint: pthread_spin_unlock */
         CHECK_RC(pthread_spin_unlock(&counter->spin), "pthread_spin_unlock");
+        /* LAB END */
     }
 }
 
@@ -82,7 +90,9 @@ static void atomic_worker(void *shared, int worker)
     shared_counter *counter = shared;
     for (long i = 0; i < counter->increments; i++) {
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        /* LAB: add one to counter->atomic_value in one indivisible step. Hint: atomic_fetch_add */
         atomic_fetch_add(&counter->atomic_value, 1);
+        /* LAB END */
     }
 }
 

@@ -1,0 +1,191 @@
+/*
+ * labs/posix/counter.c - exercise skeleton, generated from posix/counter.c by tools/make-labs (make labs).
+ * Complete every TODO, then grade your file:
+ *     make check-lab EX=posix/counter
+ * Start again from the skeleton: make lab-reset EX=posix/counter
+ */
+/*
+ * posix/counter.c - the notebook's Lock, and its Value + Lock with add100: the lost update of
+ * posix/race made correct, with pthreads and with fork.
+ *
+ * Python:  with lock:                      # read, add one, write: one step nobody can split
+ *              number.value += 1           -> Number at the end is 200
+ *
+ * W workers each add 1 to one shared counter n times; every read-modify-write step is made
+ * indivisible, so no update is lost and the end value is exactly W * n.
+ *   mutex    pthread_mutex_t around the step: a thread that finds it taken sleeps in the kernel
+ *   spin     pthread_spinlock_t: a thread that finds it taken spins on its core until it frees
+ *   atomic   C11 atomic_fetch_add: the step is one indivisible instruction, no lock at all
+ *   process  fork()ed workers (run_processes); the counter and a PTHREAD_PROCESS_SHARED mutex
+ *            live in a MAP_SHARED mapping (the notebook's Value('i', 0) and Lock())
+ * Observe: compare increments per second with -n 10000000 --quiet (atomic fastest; spin beats
+ * mutex with 2 threads on 2 cores and loses badly with more threads than cores). With
+ * --delay-ms D the pause sits inside the locked step, so the workers take turns and a run lasts
+ * W * n * D ms; an atomic step cannot hold a pause, so atomic pauses just before its step.
+ *
+ * Run:  ./posix/counter
+ *       ./posix/counter --variant spin -n 10000000 --quiet
+ *       ./posix/counter --variant process --delay-ms 10
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../common/harness.h"
+#include "../../common/workers.h"
+
+/* Everything the workers share. It lives in a MAP_SHARED mapping: forked workers (process) see
+ * the parent's memory only there, and the threads do not mind. */
+typedef struct {
+    long long value;               /* mutex, spin, process; atomic copies its total here */
+    atomic_llong atomic_value;     /* atomic */
+    pthread_mutex_t mutex;         /* mutex: the Lock of the threads of one process */
+    pthread_spinlock_t spin;       /* spin */
+    pthread_mutex_t process_mutex; /* process: PTHREAD_PROCESS_SHARED, multiprocessing's Lock */
+    int worker_count;
+    long increments;
+    long delay_ms;
+} shared_counter;
+
+/* The race's loop body between pthread_mutex_lock and unlock: mutex and process. */
+static void add_under(pthread_mutex_t *mutex, shared_counter *counter)
+{
+    for (long i = 0; i < counter->increments; i++) {
+        /* TODO: take the mutex before the read. Hint: pthread_mutex_lock(mutex), checked with CHECK_RC */
+        (void)mutex;
+        long long local_copy = counter->value;
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        counter->value = local_copy + 1;
+        /* TODO: give the mutex back after the write. Hint: pthread_mutex_unlock */
+    }
+}
+
+/* What each worker runs: every worker does the same, so the worker number goes unused. */
+static void mutex_worker(void *shared, int worker)
+{
+    (void)worker;
+    shared_counter *counter = shared;
+    add_under(&counter->mutex, counter);
+}
+
+static void spin_worker(void *shared, int worker)
+{
+    (void)worker;
+    shared_counter *counter = shared;
+    for (long i = 0; i < counter->increments; i++) {
+        /* TODO: spin until the step is yours. Hint: pthread_spin_lock(&counter->spin) */
+        long long local_copy = counter->value;
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        counter->value = local_copy + 1;
+        /* TODO: free the spinlock after the write. Hint: pthread_spin_unlock */
+    }
+}
+
+static void atomic_worker(void *shared, int worker)
+{
+    (void)worker;
+    shared_counter *counter = shared;
+    for (long i = 0; i < counter->increments; i++) {
+        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        /* TODO: add one to counter->atomic_value in one indivisible step. Hint: atomic_fetch_add */
+    }
+}
+
+static void process_worker(void *shared, int worker)
+{
+    (void)worker;
+    shared_counter *counter = shared;
+    add_under(&counter->process_mutex, counter);
+}
+
+/* The variants: W threads (run_threads: pthread_create, pthread_join) or W forked processes
+ * (run_processes: fork, waitpid; each child leaves with _exit), each running one worker. */
+static void add_with_mutex(shared_counter *counter)
+{
+    run_threads(counter->worker_count, mutex_worker, counter);
+}
+
+static void add_with_spin(shared_counter *counter)
+{
+    run_threads(counter->worker_count, spin_worker, counter);
+}
+
+static void add_with_atomic(shared_counter *counter)
+{
+    run_threads(counter->worker_count, atomic_worker, counter);
+    counter->value = atomic_load(&counter->atomic_value); /* every worker is joined: read once */
+}
+
+static void add_with_process(shared_counter *counter)
+{
+    run_processes(counter->worker_count, process_worker, counter);
+}
+
+/* The variants: name, --help line, the function that runs it. The first is the default. */
+static const struct variant {
+    variant_doc doc;
+    void (*run)(shared_counter *counter);
+} variants[] = {
+    {{"mutex", "threads, pthread_mutex_t around each read-modify-write"}, add_with_mutex},
+    {{"spin", "threads, pthread_spinlock_t (busy-waits) around each step"}, add_with_spin},
+    {{"atomic", "threads, C11 atomic_fetch_add: no lock"}, add_with_atomic},
+    {{"process", "fork()ed workers, counter + process-shared mutex in shared memory"},
+     add_with_process},
+    {{NULL, NULL}, NULL}};
+
+static const program_info info = {
+    .concept = "counter",
+    .model = "posix",
+    .summary = "W workers add 1 to one shared counter n times each, with a lock: no update is lost.",
+    VARIANT_TABLE(variants),
+    .n_meaning = "increments per worker",
+    .default_n = 100,
+    .max_n = 10000000000L,
+    .default_workers = 2,
+    .takes_delay = true,
+    .default_delay_ms = 0,
+};
+
+int main(int argc, char **argv)
+{
+    options opt;
+    parse_or_exit(&info, argc, argv, &opt);
+
+    /* A forked child's memory is its own copy: the counter must be in a shared mapping. */
+    shared_counter *counter = shared_alloc(sizeof *counter);
+    counter->value = 0;
+    atomic_init(&counter->atomic_value, 0);
+    counter->worker_count = opt.workers;
+    counter->increments = opt.n;
+    counter->delay_ms = opt.delay_ms;
+    CHECK_RC(pthread_mutex_init(&counter->mutex, NULL), "pthread_mutex_init");
+    CHECK_RC(pthread_spin_init(&counter->spin, PTHREAD_PROCESS_PRIVATE), "pthread_spin_init");
+    /* The notebook's multiprocessing.Lock: a mutex that works across processes. */
+    pthread_mutexattr_t mutex_attr;
+    CHECK_RC(pthread_mutexattr_init(&mutex_attr), "pthread_mutexattr_init");
+    CHECK_RC(pthread_mutexattr_setpshared(&mutex_attr, PTHREAD_PROCESS_SHARED),
+             "pthread_mutexattr_setpshared");
+    CHECK_RC(pthread_mutex_init(&counter->process_mutex, &mutex_attr), "pthread_mutex_init");
+    CHECK_RC(pthread_mutexattr_destroy(&mutex_attr), "pthread_mutexattr_destroy");
+    long long expected = (long long)opt.workers * opt.n;
+    say(&opt, "Number at the beginning is %lld\n", counter->value);
+
+    double start = now_seconds();
+    variants[opt.variant_index].run(counter);
+    double elapsed = now_seconds() - start;
+
+    long long got = counter->value;
+    bool pass = verify_count("the counter", expected, got);
+
+    say(&opt, "Number at the end is %lld\n", got);
+    printf("counter %s: %d workers x %ld increments: expected %lld, got %lld (%.3g increments/s)\n",
+           opt.variant, opt.workers, opt.n, expected, got, elapsed > 0 ? (double)got / elapsed : 0.0);
+    print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
+    CHECK_RC(pthread_mutex_destroy(&counter->process_mutex), "pthread_mutex_destroy");
+    CHECK_RC(pthread_spin_destroy(&counter->spin), "pthread_spin_destroy");
+    CHECK_RC(pthread_mutex_destroy(&counter->mutex), "pthread_mutex_destroy");
+    shared_free(counter, sizeof *counter);
+    return pass ? EXIT_PASS : EXIT_FAIL;
+}
