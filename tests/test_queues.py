@@ -2,6 +2,8 @@
 
   stress      10^6 items through every variant: nothing lost, nothing twice (the programs check
               exactly-once themselves; the closed forms of concepts.py check them again)
+  workers     mpi queue: rank 0 only manages, so workers= counts the other ranks and ranks= all
+              of them, and the human summary says the same number
   order       the default producers run prints every producer's values, each in its own order
   dead        a producer process or an MPI worker rank killed mid-run: the run ends with an
               error (posix: exit 3 naming the worker) and never hangs; the consumer is stopped
@@ -125,7 +127,24 @@ def test_queue_stress(model, variant):
 def test_queue_stress_mpi(np):
     built("mpi", "queue")
     r = run_to_end("mpi", "queue", ["-n", STRESS_ITEMS, "--quiet"], np=np)
-    assert_passed(r, "queue", STRESS_ITEMS, np, "mpi")
+    assert_passed(r, "queue", STRESS_ITEMS, max(1, np - 1), "mpi")
+
+
+# ---------------------------------------------------------------- who counts as a worker
+
+@pytest.mark.parametrize("np", [1, 4])
+def test_queue_mpi_manager_is_not_a_worker(np):
+    """Rank 0 only hands out items: -np 4 is 3 workers beside 4 ranks, in the RESULT line and in
+    the human summary alike; alone, rank 0 does the work (1 worker, 1 rank)."""
+    built("mpi", "queue")
+    r = run_to_end("mpi", "queue", ["-n", 6], np=np)
+    assert_passed(r, "queue", 6, max(1, np - 1), "mpi")
+    workers = max(1, np - 1)
+    assert (int(r.result["workers"]), int(r.result["ranks"])) == (workers, np), r.describe()
+    assert f"{workers} workers processed 6 of 6 items" in r.stdout, r.describe()
+    got = [int(line.split()[2]) for line in r.stdout.splitlines() if line.startswith("in worker ")]
+    assert len(got) == 6, r.describe()
+    assert set(got) <= ({0} if np == 1 else set(range(1, np))), r.describe()  # rank 0 works alone only
 
 
 @pytest.mark.parametrize("model,variant", PRODUCER_VARIANTS,
