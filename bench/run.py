@@ -68,6 +68,9 @@ MODES = {
 #   work(result, n, workers) -> units of work in one run, for rates
 #   cost(result, workers)    -> seconds, for costs
 RATE, COST = "rate", "cost"
+# RESULT keys that name a coordinator beside the working workers (CONTRACT.md), and other figures kept
+COORD_KEYS = ("ranks", "consumers")
+EXTRA_KEYS = ("create_join_s", "reuse_s")
 
 
 def _expected(r, n, w):
@@ -114,9 +117,10 @@ PLAN = {
 #   "message"  one message per unit of work: 1 / pingpong latency
 #   "roundtrip" a request and a reply per unit: 1 / (2 x latency)
 CEILINGS = {
-    ("pool_cube", "posix", "thread"): "store:fresh",
-    ("pool_cube", "posix", "process"): "store:fresh",
-    ("pool_cube", "omp", "*"): "store:fresh",
+    # pool_cube touches its memory before the clock (CONTRACT.md): the touched-pages store is its ceiling
+    ("pool_cube", "posix", "thread"): "store:prefault",
+    ("pool_cube", "posix", "process"): "store:prefault",
+    ("pool_cube", "omp", "*"): "store:prefault",
     ("pool_cube", "mpi", "*"): "scatter_gather:prefault",
     ("counter", "posix", "mutex"): "increment:mutex",
     ("counter", "posix", "process"): "increment:mutex",
@@ -145,6 +149,9 @@ CEILINGS = {
     ("spawn", "mpi", "*"): "spawn:process",
 }
 
+# Tracing cost (issue 14): these programs, default variant, in three builds (measure_trace_cost)
+TRACE_COST = [(model, concept) for concept in ("pool_cube", "counter") for model in ("posix", "omp", "mpi")]
+
 # The notebook's Python: concept -> script, and which Python variant a C variant is compared with
 # (default: the script's first variant).
 PY_SCRIPTS = {"pool_cube": "pool_cube.py", "spawn": "spawn.py", "counter": "counter.py",
@@ -168,6 +175,7 @@ class Program:
         return f"{self.model}/{self.concept}"
 
     def command(self, variant, n, workers, extra=()):
+        """workers: -w W, or for MPI the rank count given to mpirun -np (Bench.launch_count)."""
         args = ["-n", str(n), "--variant", variant, "--quiet", *extra]
         if self.kind == "python":
             return [PYTHON, str(self.path), "-w", str(workers), *args]
@@ -175,11 +183,14 @@ class Program:
             return [MPIRUN, "-np", str(workers), str(self.path), *args]
         return [str(self.path), "-w", str(workers), *args]
 
+    env_extra: tuple = ()   # (NAME, VALUE) pairs: OMP_WAIT_POLICY=passive for one spawn line
+
     def env(self):
         env = dict(os.environ)
         env.pop("OMP_NUM_THREADS", None)  # -w says how many; nothing else may
         if self.mpi:
             env.update(suite_runner.MPI_ENV)
+        env.update(dict(self.env_extra))
         return env
 
 
@@ -261,6 +272,8 @@ class Measurement:
     ceiling: float = float("nan")
     python_name: str = ""
     python: float = float("nan")
+    coord: str = ""    # a coordinator beside the working workers: "ranks=3" (MPI rank 0), "consumers=1"
+    extras: dict = field(default_factory=dict)     # other RESULT figures, one list per key (reuse_s)
 
     @property
     def key(self):
@@ -317,7 +330,11 @@ class Bench:
         self.variants = {}      # (model, concept) -> [variants]
         self.max_n = {}         # (model, concept) -> max n from --help
         self.delay = {}         # (model, concept) -> takes --delay-ms
+        self.flags = {}         # (model, concept) -> {"trace": bool, "uneven": bool} from --help
+        self.no_trace = set()   # programs whose --help has no --trace (the tracing cost skips them)
         self.hyperfine = []
+        self.coordinators = {}  # (MPI program, variant) -> ranks that coordinate and do no work
+        self.trace_builds = {}  # "sites" / "nosites" -> folder of the out-of-tree copies
         # the time budget and progress (MODES: budget_s)
         self.started = time.monotonic()
         self.deadline = self.started + self.mode["budget_s"] - self.mode["reserve_s"]
@@ -326,6 +343,9 @@ class Bench:
         self.done = 0
         self.over_budget = []   # configurations the budget did not reach
         self.tty = sys.stdout.isatty()
+        self.cores = CORES
+        self.scale_n = self.mode["scale_n"]
+        self.wall_s = None
 
     # ---- discovery
     def discover(self):
@@ -371,6 +391,7 @@ class Bench:
         self.variants[key] = variants
         self.max_n[key] = max_n_from_help(text)
         self.delay[key] = takes_delay(text)
+        self.flags[key] = {"trace": "--trace" in text, "uneven": "--uneven" in text}
 
     def has(self, model, concept):
         return (model, concept) in self.programs
@@ -390,13 +411,16 @@ class Bench:
 
     # ---- measuring
     def measure(self, model, concept, variant, workers, n=None, start_n=None, role="main",
-                extra=(), n_cap=None, reps=None, target_s=None, warmups=None):
-        """Warm-up (or calibration) runs, then reps timed runs; returns the Measurement or None."""
+                extra=(), n_cap=None, reps=None, target_s=None, warmups=None, prog=None, shown_as=None):
+        """Warm-up (or calibration) runs, then reps timed runs; returns the Measurement or None.
+        workers: the working workers wanted (RESULT workers=); an MPI program whose rank 0 only
+        coordinates is started with more ranks so that its working workers are the same (launch_count).
+        prog: another build of the program (the trace-cost copies); shown_as: the variant's label."""
         if self.planning:
             self.planned += 1
             return None
         self.done += 1
-        label = f"{model}/{concept} {variant} w={workers}" + (f" n={n}" if n else "")
+        label = f"{model}/{concept} {shown_as or variant} w={workers}" + (f" n={n}" if n else "")
         now = time.monotonic()
         if now >= self.deadline:
             self.over_budget.append(label)
@@ -405,13 +429,15 @@ class Bench:
         share = (self.deadline - now) / max(1, self.planned - self.done + 1)
         until = now + share
         self.progress(label)
-        prog = self.programs[(model, concept)]
+        prog = prog or self.programs[(model, concept)]
         reps = reps or self.mode["reps"]
         target_s = target_s or self.mode["target_s"]
         cap = min(self.max_n[(model, concept)], n_cap or 10**12)
         if prog.mpi:
             cap = min(cap, 2**31 - 1)
         try:
+            asked = workers
+            workers = self.launch_count(prog, variant, workers, extra)
             calibrated = n is None
             if calibrated:
                 n = self.calibrate(prog, variant, start_n or 1000, workers, extra, target_s, cap,
@@ -425,10 +451,17 @@ class Bench:
                     result = run_once(prog, variant, n, workers, extra)
                     kind, unit, value = metric_value(concept, result, n, int(result["workers"]))
                     if m is None:
-                        m = Measurement(prog.kind, role, concept, model, variant, int(result["workers"]),
-                                        n, tuple(extra), kind, unit)
+                        m = Measurement(prog.kind, role, concept, model, shown_as or variant,
+                                        int(result["workers"]), n, tuple(extra), kind, unit,
+                                        coord=" ".join(f"{k}={result[k]}" for k in COORD_KEYS if k in result))
+                        if m.workers != asked:
+                            self.note(f"{model}/{concept} {variant}: asked for {asked} working workers, "
+                                      f"the RESULT line says workers={m.workers}")
                     m.values.append(value)
                     m.elapsed.append(float(result["elapsed_s"]))
+                    for key in EXTRA_KEYS:
+                        if key in result:
+                            m.extras.setdefault(key, []).append(float(result[key]))
                     if time.monotonic() >= until:
                         break  # the share is spent: fewer runs, said in the line below
                 # Calibration fooled by a busy moment (the runs are far shorter than it saw):
@@ -446,6 +479,18 @@ class Bench:
         print(f"{self.clear_line()}  {m.model}/{m.concept} {m.variant:<12} w={m.workers:<2} n={m.n:<11} "
               f"{fmt(m.median)} {m.unit} (min {fmt(lo)}, max {fmt(hi)}, {len(m.values)} runs)", flush=True)
         return m
+
+    def launch_count(self, prog, variant, workers, extra=()):
+        """The -w or -np that gives `workers` working workers. MPI programs whose rank 0 manages or
+        consumes report ranks= beside workers= (CONTRACT.md): one small run says how many ranks
+        coordinate, and that many are added, so rows compare equal working workers across models."""
+        if not prog.mpi or prog.kind != "suite":
+            return workers
+        key = (prog.path, variant)
+        if key not in self.coordinators:
+            probe = run_once(prog, variant, max(10, workers + 2), workers, extra)
+            self.coordinators[key] = int(probe.get("ranks", probe["workers"])) - int(probe["workers"])
+        return workers + self.coordinators[key]
 
     # ---- progress and the budget
     def clear_line(self):
@@ -522,7 +567,8 @@ class Bench:
         self.discover()
         self.phase_s = {}
         phases = (self.measure_ceilings, self.measure_pool_cube, self.measure_concepts,
-                  self.measure_python, self.measure_whole_commands)
+                  self.measure_uneven, self.measure_trace_cost, self.measure_python,
+                  self.measure_whole_commands)
         self.plan(phases)
         print(f"bench: {self.planned} configurations, time budget {self.mode['budget_s']} s "
               f"(discovery took {time.monotonic() - started:.0f} s)", flush=True)
@@ -549,6 +595,9 @@ class Bench:
             for variant in ("fresh", "prefault"):
                 for n in sizes:
                     self.measure("ref", "store", variant, CORES, n=n, role="ceiling")
+                    if variant == "prefault" and n != self.mode["scale_n"]:
+                        # one thread into touched pages: the baseline of every pool_cube figure
+                        self.measure("ref", "store", variant, 1, n=n, role="ceiling")
                 for w in self.mode["scale_workers"]:
                     if w != CORES or self.mode["scale_n"] not in sizes:
                         self.measure("ref", "store", variant, w, n=self.mode["scale_n"], role="ceiling")
@@ -600,6 +649,109 @@ class Bench:
                         self.measure("ref", "loop", "increment", 1, n=m.n, role="ceiling")
                 else:
                     self.measure(model, concept, variant, CORES, n=suite_default_n(concept), extra=extra)
+                if concept == "spawn" and model == "omp":
+                    # the team's idle threads spin (OMP_WAIT_POLICY=active, libgomp's default for a
+                    # while) or sleep at once (passive): on a shared core, spinning delays the others
+                    passive = Program(prog.kind, model, concept, prog.path, mpi=prog.mpi,
+                                      env_extra=(("OMP_WAIT_POLICY", "passive"),))
+                    self.measure(model, concept, variant, CORES, n=plan["fixed_n"], extra=extra, prog=passive,
+                                 shown_as=f"{variant} OMP_WAIT_POLICY=passive")
+
+    def measure_uneven(self):
+        """pool_cube --uneven (item i costs work that grows with i): one n for every model and
+        variant, so static, dynamic and guided schedules compare on the same uneven work."""
+        if self.only and "pool_cube" not in self.only:
+            return
+        print("== pool_cube --uneven: each schedule on work that grows with i", flush=True)
+        progs = [m for m in MODELS if self.has(m, "pool_cube")]
+        able = [m for m in progs if self.flags.get((m, "pool_cube"), {}).get("uneven")]
+        for model in progs:
+            if model not in able and not self.planning:
+                self.skip(f"uneven sweep: {model}/pool_cube --help lists no --uneven yet (issue 14 adds it)")
+        n = None
+        for model in able:
+            for variant in self.variants[(model, "pool_cube")]:
+                if n is None:
+                    m = self.measure(model, "pool_cube", variant, CORES, start_n=1000, role="uneven",
+                                     extra=("--uneven",), target_s=self.mode["target_s"] * 5)
+                    n = m.n if m else (1000 if self.planning else None)
+                    if n is None:
+                        return
+                else:
+                    self.measure(model, "pool_cube", variant, CORES, n=n, role="uneven", extra=("--uneven",))
+
+    def trace_copies(self):
+        """Builds the programs twice out of tree from the same sources (make O=...): with the trace
+        sites, and with -DTRACE_SITES_OFF (common/trace.h: the compiler drops every site).
+        Returns {"sites": folder, "nosites": folder} or None, saying why."""
+        if self.trace_builds:
+            return self.trace_builds
+        targets = [f"{model}/{concept}" for model, concept in TRACE_COST if self.has(model, concept)
+                   and (model, concept) not in self.no_trace]
+        if not targets:
+            return None
+        cflags = os.environ.get("CFLAGS", "-O2 -g")
+        for name, flags in (("sites", cflags), ("nosites", cflags + " -DTRACE_SITES_OFF")):
+            out = f"build/bench/trace-{name}/"
+            try:
+                proc = subprocess.run(["make", "-s", f"O={out}", f"CFLAGS={flags}", *(out + t for t in targets)],
+                                      capture_output=True, text=True, cwd=ROOT,
+                                      timeout=max(5.0, self.deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.skip(f"tracing cost: building the copies in build/bench/trace-*/ did not fit the time budget")
+                return None
+            if proc.returncode != 0:
+                self.skip(f"tracing cost: make O={out} CFLAGS='{flags}' failed: {proc.stderr.strip()[-200:]}")
+                return None
+            self.trace_builds[name] = ROOT / out
+        return self.trace_builds
+
+    def measure_trace_cost(self):
+        """What --trace costs: the same program built without trace sites (-DTRACE_SITES_OFF), with
+        them and tracing off (the goal: within noise), and tracing on (into a file written after the
+        clock). One n per program, calibrated on the build without sites."""
+        print("== tracing cost: no trace sites / sites, tracing off / tracing on", flush=True)
+        self.no_trace = set()
+        for model, concept in TRACE_COST:
+            if (self.only and concept not in self.only) or not self.has(model, concept):
+                continue
+            if not self.flags.get((model, concept), {}).get("trace"):
+                self.no_trace.add((model, concept))
+                if not self.planning:
+                    self.skip(f"tracing cost: {model}/{concept} --help lists no --trace yet (issue 14 adds it)")
+        if self.planning:
+            for model, concept in TRACE_COST:
+                if self.has(model, concept) and (model, concept) not in self.no_trace:
+                    self.planned += 3
+            return
+        if time.monotonic() >= self.deadline:
+            return
+        builds = self.trace_copies()
+        if not builds:
+            self.done += 3 * sum(1 for mc in TRACE_COST if self.has(*mc) and mc not in self.no_trace)
+            return
+        trace_file = Path(tempfile.gettempdir()) / f"bench-trace-{os.getpid()}.json"
+        for model, concept in TRACE_COST:
+            if not self.has(model, concept) or (model, concept) in self.no_trace:
+                continue
+            base = self.programs[(model, concept)]
+            variant = self.variants[(model, concept)][0]
+            plan = PLAN.get(concept, {})
+            extra = plan.get("extra", ()) if self.delay[(model, concept)] else ()
+            nosites = Program("suite", model, concept, builds["nosites"] / model / concept, mpi=base.mpi)
+            sites = Program("suite", model, concept, builds["sites"] / model / concept, mpi=base.mpi)
+            m = self.measure(model, concept, variant, CORES, start_n=plan.get("start_n", 10**5), role="trace",
+                             extra=extra, prog=nosites, shown_as=f"{variant} [no trace sites]",
+                             n_cap=plan.get("n_cap"))
+            if not m:
+                self.done += 2
+                continue
+            self.measure(model, concept, variant, CORES, n=m.n, role="trace", extra=extra, prog=sites,
+                         shown_as=f"{variant} [tracing off]")
+            self.measure(model, concept, variant, CORES, n=m.n, role="trace", prog=sites,
+                         extra=(*extra, "--trace", str(trace_file)), shown_as=f"{variant} [tracing on]")
+        with contextlib.suppress(OSError):
+            trace_file.unlink()
 
     def measure_python(self):
         print("== the notebook's Python (bench/python)", flush=True)
@@ -794,7 +946,7 @@ CSV_FIELDS = ["date", "host", "cpu_model", "cores", "mem_gib", "kernel", "cc", "
               "mode", "kind", "role", "concept", "model", "variant", "workers", "n", "extra_args",
               "runs", "metric_unit", "median", "min", "max", "q1", "q3", "median_elapsed_s",
               "elapsed_s_runs", "ceiling", "ceiling_value", "ratio_to_ceiling", "python",
-              "python_value", "c_over_python"]
+              "python_value", "c_over_python", "coordinator", "extras"]
 
 
 def write_csv(bench, path, info, date):
@@ -817,6 +969,8 @@ def write_csv(bench, path, info, date):
                 "ratio_to_ceiling": f"{m.ceiling_ratio:.4g}" if m.ceiling_name else "",
                 "python": m.python_name, "python_value": f"{m.python:.6g}" if m.python_name else "",
                 "c_over_python": f"{m.python_ratio:.4g}" if m.python_name else "",
+                "coordinator": m.coord,
+                "extras": " ".join(f"{k}=" + ",".join(f"{v:.9g}" for v in vs) for k, vs in m.extras.items()),
             })
 
 
@@ -837,12 +991,12 @@ def targets(bench):
         met = "-" if ratio != ratio else ("yes" if (ratio >= goal if higher else ratio <= goal) else "NO")
         rows.append((what, detail, "-" if ratio != ratio else f"{ratio:.2f}", f"{'>=' if higher else '<='} {goal:g}", met))
 
-    store = bench.find("ref", "store", "fresh", workers=CORES, n=big)
+    store = bench.find("ref", "store", "prefault", workers=CORES, n=big)
     for model, variant in [("omp", v) for v in bench.variants.get(("omp", "pool_cube"), [])] + \
             [("posix", "thread")]:
         m = bench.find("suite", "pool_cube", variant, workers=CORES, n=big, model=model, role="sweep")
         r = m.median / store.median if m and store else float("nan")
-        add(f"pool_cube {model} {variant}, n={big:.0e}: fraction of store bandwidth (fresh pages, {CORES} threads)",
+        add(f"pool_cube {model} {variant}, n={big:.0e}: fraction of store bandwidth (touched pages, {CORES} threads)",
             r, 0.8, f"{fmt(m.median) if m else '-'} / {fmt(store.median) if store else '-'} elements/s")
     sg = bench.find("ref", "scatter_gather", "prefault", workers=CORES, n=big)
     scatter = bench.find("suite", "pool_cube", "scatter", workers=CORES, n=big, model="mpi", role="sweep")
@@ -935,6 +1089,10 @@ def write_markdown(bench, path, info, date, plots):
         starts.append((name, len(out)))
     w(f"# Benchmark results: {date}, {info['host']} ({bench.mode_name} run)\n")
     begin("machine")
+    if not hasattr(bench, "load_before"):  # read back from a CSV: the run's own figures are not there
+        bench.load_before = bench.load_after = (float("nan"),)
+        bench.phase_s = {}
+        bench.wall_s = bench.wall_s or float("nan")
     w(f"Machine: {info['cpu_model']}, {info['cores']} cores, {info['mem_gib']} GiB, Linux {info['kernel']}; "
       f"{info['cc']}; {info['mpi']}; {info['python']}.  ")
     w(f"Load average (1 min) before / after: {bench.load_before[0]:.2f} / {bench.load_after[0]:.2f}. "
@@ -970,12 +1128,14 @@ def write_markdown(bench, path, info, date, plots):
     w(f"## Every concept x model x variant ({CORES} workers)\n")
     w("ratio: the figure over its ceiling (1 = as fast as the raw mechanism; costs are inverted, so "
       "above 1 is always better). x Python: how many times faster than the notebook's Python.\n")
+    w(f"w: the working workers (the RESULT line's workers=), equal in every model; a coordinator that does "
+      f"no work (MPI rank 0 as manager or consumer) is named beside it, e.g. ranks={CORES + 1}.\n")
     w("| concept | model | variant | w | n | unit | median | min..max (IQR) | ceiling | ratio | Python | x Python |")
     w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     main = [m for m in bench.measurements if m.kind == "suite" and
             (m.role == "main" or (m.role == "sweep" and m.n == max(bench.mode["pool_sizes"])))]
     for m in main:
-        w(f"| {m.concept} | {m.model} | {m.variant} | {m.workers} | {m.n} | {m.unit} | {fmt(m.median)} | "
+        w(f"| {m.concept} | {m.model} | {m.variant} | {m.workers}{' (' + m.coord + ')' if m.coord else ''} | {m.n} | {m.unit} | {fmt(m.median)} | "
           f"{spread_pct(m)} | {m.ceiling_name or '-'} {fmt(m.ceiling) if m.ceiling_name else ''} | "
           f"{fmt(m.ceiling_ratio)} | {m.python_name or '-'} {fmt(m.python) if m.python_name else ''} | "
           f"{fmt(m.python_ratio)} |")
@@ -998,13 +1158,75 @@ def write_markdown(bench, path, info, date, plots):
 
     begin("speedup")
     w(f"## pool_cube: speedup against workers (n = {bench.mode['scale_n']:.0e})\n")
-    w("Speedup = elements/s with W workers over elements/s with 1 worker of the same program.\n")
+    w(f"Speedup = elements/s with W working workers over the **same baseline for every model**: "
+      f"{SPEEDUP_BASELINE}, at the same n. (Not each program's own 1-worker run: a 1-rank MPI run "
+      f"sends no messages and a 1-thread team has nothing to share, so their own baselines differ.)\n")
     sp = speedup_series(bench)
     workers = bench.mode["scale_workers"]
     w("| program | " + " | ".join(f"W={x}" for x in workers) + " |")
     w("|---" * (len(workers) + 1) + "|")
-    for name, points in sp:
+    for name, _, points in sp:
         w(f"| {name} | " + " | ".join(fmt(points.get(x, float('nan'))) for x in workers) + " |")
+    w("")
+
+    begin("pages")
+    w("## Fresh pages against touched pages (store ceiling)\n")
+    w(f"{CORES} threads store i*i*i: into fresh pages (each 4 KiB page faulted in inside the clock) and into "
+      "pages touched before the clock (what pool_cube times: CONTRACT.md). The difference is the page faults' "
+      "cost, its own line here rather than hidden inside one model's figure.\n")
+    w("| n | fresh pages, elements/s | touched pages, elements/s | touched / fresh | fault cost, ns per element |")
+    w("|---|---|---|---|---|")
+    for n, fresh, touched in pages_rows(bench):
+        extra_ns = (1 / fresh.median - 1 / touched.median) * 1e9 if fresh.median and touched.median else float("nan")
+        w(f"| {n:.0e} | {fmt(fresh.median)} | {fmt(touched.median)} | {fmt(touched.median / fresh.median)} | "
+          f"{fmt(extra_ns)} |")
+    w("")
+
+    begin("uneven")
+    uneven = [m for m in bench.measurements if m.role == "uneven"]
+    if uneven:
+        w(f"## pool_cube --uneven: each schedule on work that grows with i ({CORES} workers, n = {uneven[0].n:.0e})\n")
+        w("| model | variant | median elapsed s | min..max (IQR) | time / fastest |")
+        w("|---|---|---|---|---|")
+        fastest = min(statistics.median(m.elapsed) for m in uneven)
+        for m in uneven:
+            t = statistics.median(m.elapsed)
+            w(f"| {m.model} | {m.variant} | {fmt(t)} | {spread_pct(m)} | {fmt(t / fastest)} |")
+        w("")
+    else:
+        w("## pool_cube --uneven\n")
+        w("Not measured in this run: " + "; ".join(x for x in bench.skipped if "uneven" in x)
+          + "\n" if any("uneven" in x for x in bench.skipped) else "Not measured in this run.\n")
+
+    begin("trace")
+    traced = [m for m in bench.measurements if m.role == "trace"]
+    w("## What tracing costs\n")
+    if traced:
+        w("The same sources built twice out of tree: without trace sites (`-DTRACE_SITES_OFF`, "
+          "common/trace.h) and with them; the latter run with tracing off and with `--trace FILE`. "
+          "Median elapsed_s at one n; the goal for tracing off is within noise (the IQR).\n")
+        w("| program | variant | w | n | no sites, s | tracing off, s | off / no sites | tracing on, s | on / no sites |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for m in traced:
+            if not m.variant.endswith("[no trace sites]"):
+                continue
+            base = m.variant.split(" [")[0]
+            off = bench.find("suite", m.concept, f"{base} [tracing off]", model=m.model, role="trace")
+            on = bench.find("suite", m.concept, f"{base} [tracing on]", model=m.model, role="trace")
+            t0 = statistics.median(m.elapsed)
+            t1 = statistics.median(off.elapsed) if off else float("nan")
+            t2 = statistics.median(on.elapsed) if on else float("nan")
+            w(f"| {m.model}/{m.concept} | {base} | {m.workers} | {m.n} | {fmt(t0)} ({spread_pct(m).split('(')[-1].rstrip(')')}) | "
+              f"{fmt(t1)} | {fmt(t1 / t0)} | {fmt(t2)} | {fmt(t2 / t0)} |")
+        w("")
+    else:
+        w("Not measured in this run: " + ("; ".join(x for x in bench.skipped if "tracing" in x) or
+                                           "no program lists --trace") + "\n")
+
+    begin("findings")
+    w("## Findings, generated from this run\n")
+    for line in findings(bench):
+        w(f"- {line}")
     w("")
 
     begin("references")
@@ -1062,46 +1284,154 @@ def update_doc(doc, sections, out_dir):
     doc.write_text(text)
 
 
-def pool_series(bench):
-    """(name, style, {n: elements/s}) for the n sweep: suite programs, ceilings, Python."""
+SPEEDUP_BASELINE = ("one thread storing i*i*i into pages touched before the clock "
+                    "(`bench/ref/store --variant prefault -w 1`): the plain loop doing exactly the work "
+                    "pool_cube times")
+# The one variant per model a figure shows (the tables have all of them)
+FIGURE_VARIANT = {"posix": "thread", "omp": "static", "mpi": "scatter"}
+# Per model and reference: colour (colour-blind safe), point shape, dash, width; distinct in greyscale too
+STYLE = {"posix": ("#0072b2", 7, 1, 2.5), "omp": ("#e69f00", 5, 1, 2.5), "mpi": ("#009e73", 9, 1, 2.5),
+         "baseline": ("#000000", 4, 2, 2.5), "ceiling": ("#707070", 6, 4, 2.5),
+         "python": ("#c00000", 11, 1, 2.5), "python2": ("#cc79a7", 13, 3, 2.5), "python3": ("#000000", 4, 2, 2.5)}
+
+
+def pages_rows(data):
+    rows = []
+    for n in sorted({m.n for m in data.measurements if m.kind == "ref" and m.concept == "store"}):
+        fresh = data.find("ref", "store", "fresh", workers=data.cores, n=n)
+        touched = data.find("ref", "store", "prefault", workers=data.cores, n=n)
+        if fresh and touched:
+            rows.append((n, fresh, touched))
+    return rows
+
+
+def figure_variant(data, model):
+    variants = sorted({m.variant for m in data.measurements if m.kind == "suite" and m.concept == "pool_cube"
+                       and m.model == model and m.role not in ("uneven", "trace")})
+    if not variants:
+        return None
+    return FIGURE_VARIANT[model] if FIGURE_VARIANT.get(model) in variants else variants[0]
+
+
+def pool_points(data, model, variant, workers=None, n=None):
+    return {(m.n if workers is not None else m.workers): m.median for m in data.measurements
+            if m.kind == "suite" and m.concept == "pool_cube" and m.model == model and m.variant == variant
+            and m.role not in ("uneven", "trace") and (workers is None or m.workers == workers)
+            and (n is None or m.n == n)}
+
+
+def ref_points(data, concept, variant, workers=None, n=None):
+    return {(m.n if workers is not None else m.workers): m.median for m in data.measurements
+            if m.kind == "ref" and m.concept == concept and m.variant == variant
+            and (workers is None or m.workers == workers) and (n is None or m.n == n)}
+
+
+def pool_series(data):
+    """(name, style, {n: elements/s}) for 'from which n does parallel pay?': one line per model at
+    one worker per core, the one-thread baseline and the touched-pages store ceiling."""
     series = []
     for model in MODELS:
-        for variant in bench.variants.get((model, "pool_cube"), []):
-            pts = {m.n: m.median for m in bench.measurements if m.kind == "suite" and m.concept == "pool_cube"
-                   and m.model == model and m.variant == variant and m.role == "sweep"}
-            if pts:
-                series.append((f"{model} {variant}", "suite", pts))
-    for concept, variant, workers, name in (("loop", "cube", 1, "one-thread loop"),
-                                            ("store", "fresh", CORES, f"store fresh x{CORES}"),
-                                            ("store", "prefault", CORES, f"store prefault x{CORES}"),
-                                            ("scatter_gather", "prefault", CORES, f"MPI scatter+gather x{CORES}")):
-        pts = {m.n: m.median for m in bench.measurements if m.kind == "ref" and m.concept == concept
-               and m.variant == variant and m.workers == workers and m.n in bench.mode["pool_sizes"]}
+        variant = figure_variant(data, model)
+        pts = pool_points(data, model, variant, workers=data.cores) if variant else {}
         if pts:
-            series.append((name, "ceiling", pts))
-    for variant, name in (("map", "python Pool.map"), ("map-start", "python Pool()+map"), ("loop", "python loop")):
-        pts = {m.n: m.median for m in bench.measurements if m.kind == "python" and m.concept == "pool_cube"
-               and m.variant == variant}
-        if pts:
-            series.append((name, "python", pts))
+            series.append((f"{model} {variant}, {data.cores} workers", model, pts))
+    base = ref_points(data, "store", "prefault", workers=1)
+    if base:
+        series.append(("1 thread, plain loop (baseline)", "baseline", base))
+    ceil = ref_points(data, "store", "prefault", workers=data.cores) if data.cores > 1 else {}
+    if ceil:
+        series.append((f"{data.cores} threads, plain store (ceiling)", "ceiling", ceil))
     return series
 
 
-def speedup_series(bench):
+def speedup_series(data, figure=False):
+    """(name, style, {workers: speedup over SPEEDUP_BASELINE}) at one n: every variant, or (figure)
+    the one variant per model the figure shows."""
+    n = data.scale_n
+    base = data.find("ref", "store", "prefault", workers=1, n=n)
+    if not base:
+        return []
     out = []
-    n = bench.mode["scale_n"]
     for model in MODELS:
-        for variant in bench.variants.get((model, "pool_cube"), []):
-            pts = {m.workers: m.median for m in bench.measurements if m.kind == "suite"
-                   and m.concept == "pool_cube" and m.model == model and m.variant == variant and m.n == n
-                   and m.role in ("scale", "sweep")}
-            if 1 in pts:
-                out.append((f"{model} {variant}", {w: v / pts[1] for w, v in pts.items()}))
-    for variant in ("fresh", "prefault"):
-        pts = {m.workers: m.median for m in bench.measurements if m.kind == "ref" and m.concept == "store"
-               and m.variant == variant and m.n == n}
-        if 1 in pts:
-            out.append((f"store {variant} (ceiling)", {w: v / pts[1] for w, v in pts.items()}))
+        for variant in sorted({m.variant for m in data.measurements if m.kind == "suite" and m.model == model
+                               and m.concept == "pool_cube" and m.role not in ("uneven", "trace")}):
+            if figure and variant != figure_variant(data, model):
+                continue
+            pts = pool_points(data, model, variant, n=n)
+            if len(pts) > 1:
+                out.append((f"{model} {variant}", model, {w: v / base.median for w, v in pts.items()}))
+    pts = ref_points(data, "store", "prefault", n=n)
+    if pts:
+        out.append(("plain store, touched pages (ceiling)", "ceiling", {w: v / base.median for w, v in pts.items()}))
+    return out
+
+
+def crossing(points, other, above=True):
+    """The first x from which points stays above other (log-interpolated between the two xs around it)."""
+    xs = sorted(x for x in points if x in other)
+    first = None
+    for i in range(len(xs) - 1, -1, -1):
+        if (points[xs[i]] > other[xs[i]]) == above:
+            first = i
+        else:
+            break
+    if first is None or first == 0:
+        return None
+    x0, x1 = xs[first - 1], xs[first]
+    d0 = points[x0] / other[x0]
+    d1 = points[x1] / other[x1]
+    import math
+    f = (0 - math.log(d0)) / (math.log(d1) - math.log(d0)) if d1 != d0 else 1
+    if x0 > 0 and x1 > 0 and x1 / x0 > 2:
+        x = math.exp(math.log(x0) + f * (math.log(x1) - math.log(x0)))
+    else:
+        x = x0 + f * (x1 - x0)
+    y = other[x0] * (other[x1] / other[x0]) ** f if other[x0] > 0 else other[x1]
+    return x, y
+
+
+def findings(data):
+    """Sentences with measured figures: the prose of docs/benchmarks.md quotes only these."""
+    out = []
+    big = max((m.n for m in data.measurements if m.kind == "suite" and m.concept == "pool_cube"), default=None)
+    base = data.find("ref", "store", "prefault", workers=1, n=big) if big else None
+    if base:
+        best = [(m.median / base.median, m) for m in data.measurements if m.kind == "suite"
+                and m.concept == "pool_cube" and m.n == big and m.workers == data.cores
+                and m.role not in ("uneven", "trace")]
+        ceil = data.find("ref", "store", "prefault", workers=data.cores, n=big)
+        if best:
+            r, m = max(best, key=lambda p: p[0])
+            lo = min(best, key=lambda p: p[0])
+            out.append(f"pool_cube at n = {big:.0e}, {data.cores} workers, against one thread storing into touched "
+                       f"pages: from {lo[0]:.2f}x ({lo[1].model} {lo[1].variant}) to {r:.2f}x ({m.model} {m.variant})"
+                       + (f"; the {data.cores}-thread store ceiling itself is {ceil.median / base.median:.2f}x"
+                          if ceil else "") + ".")
+    rows = pages_rows(data)
+    if rows:
+        n, fresh, touched = rows[-1]
+        out.append(f"Page faults: storing into touched pages is {touched.median / fresh.median:.2f}x as fast as "
+                   f"into fresh pages at n = {n:.0e} ({data.cores} threads).")
+    for variant, name in (("map", "Pool.map (pool already started)"), ("map-start", "Pool() + map (the notebook's cell)")):
+        ratios = []
+        for m in data.measurements:
+            if m.kind == "python" and m.concept == "pool_cube" and m.variant == variant:
+                loop = data.find("python", "pool_cube", "loop", n=m.n)
+                if loop:
+                    ratios.append(m.median / loop.median)
+        if ratios:
+            out.append(f"Python {name} against Python's plain loop: {min(ratios):.2f}x to {max(ratios):.2f}x.")
+    for model, variant in (("omp", "reduction"), ("mpi", "reduce")):
+        m = data.find("suite", "counter", variant, model=model)
+        if m and m.ceiling_name:
+            out.append(f"counter {model} {variant}: {m.ceiling_ratio:.2f} of {m.ceiling_name}.")
+    sp = data.find("suite", "spawn", "parallel", model="omp", role="main")
+    if sp and sp.extras.get("reuse_s"):
+        first = statistics.median(sp.extras.get("create_join_s", sp.values))
+        out.append(f"omp spawn: the first parallel region (which creates the team) costs {first * 1e6:.0f} us per "
+                   f"worker, a region on the reused team {statistics.median(sp.extras['reuse_s']) * 1e6:.1f} us.")
+    if getattr(data, "wall_s", None):
+        out.append(f"This bench run took {data.wall_s:.0f} s of its {data.mode['budget_s']} s budget.")
     return out
 
 
@@ -1117,75 +1447,292 @@ def write_table(path, header, rows):
 def gnuplot(script, out_png, variables):
     args = ["gnuplot"]
     for k, v in variables.items():
-        args += ["-e", f"{k}={v}" if isinstance(v, int) else f"{k}='{v}'"]
+        args += ["-e", f"{k}={v}" if isinstance(v, (int, float)) else f"{k}='{str(v).replace(chr(39), chr(39) * 2)}'"]
     args.append(str(GNUPLOT_DIR / script))
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 or not out_png.exists():
         raise RunFailed(f"gnuplot {script}: {proc.stderr.strip()[-400:]}")
 
 
-def make_plots(bench, out_dir, stem, info):
+def line_plot(tmp, out_png, name, series, annotations, title, subtitle, xlabel, ylabel, logx, logy, ideal=0):
+    xs = sorted({x for _, _, p in series for x in p})
+    write_table(tmp / f"{name}.dat", ["x"] + [label for label, _, _ in series],
+                [[float(x)] + [p.get(x, float("nan")) for _, _, p in series] for x in xs])
+    with open(tmp / f"{name}.ann", "w") as f:
+        f.write("x\ty\tlabel\n")
+        for x, y, label in annotations:
+            f.write(f"{x:.6g}\t{y:.6g}\t\"{label}\"\n")
+        if not annotations:
+            f.write("?\t?\t\"\"\n")
+    styles = [STYLE[s] for _, s, _ in series]
+    gnuplot("lines.gp", out_png, {
+        "datafile": tmp / f"{name}.dat", "annfile": tmp / f"{name}.ann", "out": out_png, "title": title,
+        "subtitle": subtitle, "xlabel": xlabel, "ylabel": ylabel, "logx": int(logx), "logy": int(logy),
+        "nseries": len(series), "ideal": ideal,
+        "colours": " ".join(c for c, _, _, _ in styles), "points": " ".join(str(p) for _, p, _, _ in styles),
+        "dashes": " ".join(str(d) for _, _, d, _ in styles), "widths": " ".join(str(w) for _, _, _, w in styles)})
+
+
+BAR_KINDS = [("reference (bench/ref)", "#303030", 3), ("posix", "#56b4e9", 3), ("omp", "#e69f00", 4),
+             ("mpi", "#009e73", 2), ("notebook's Python", "#c00000", 6)]
+
+
+def bar_plot(tmp, out_png, name, groups, title, subtitle, ylabel, scale=1.0, logy=True):
+    """groups: [(group name, [(bar label, value, kind index 1..5), ...]), ...] drawn left to right."""
+    rows, heads, x = [], [], 0
+    for group, bars in groups:
+        if not bars:
+            continue
+        heads.append((x + (len(bars) - 1) / 2, group))
+        for label, value, kind in bars:
+            rows.append([float(x), value * scale, float(kind), label, f"{value * scale:.2g}"])
+            x += 1
+        x += 1  # a gap between groups
+    if not rows:
+        return False
+    write_table(tmp / f"{name}.dat", ["x", "value", "kind", "label", "shown"], rows)
+    write_table(tmp / f"{name}.groups", ["x", "group"], [[float(gx), g] for gx, g in heads])
+    gnuplot("bars.gp", out_png, {
+        "datafile": tmp / f"{name}.dat", "groupfile": tmp / f"{name}.groups", "out": out_png, "title": title,
+        "subtitle": subtitle, "ylabel": ylabel, "logy": int(logy), "nkinds": len(BAR_KINDS), "ytop": 12.0 if logy else 1.25,
+        "kindnames": " ".join(f'"{k}"' for k, _, _ in BAR_KINDS),
+        "kindcolours": " ".join(c for _, c, _ in BAR_KINDS), "kindpatterns": " ".join(str(p) for _, _, p in BAR_KINDS)})
+    return True
+
+
+KIND_INDEX = {"ref": 1, "posix": 2, "omp": 3, "mpi": 4, "python": 5}
+COUNTER_GROUP = {"mutex": "lock", "spin": "lock", "process": "lock", "critical": "lock", "lock": "lock",
+                 "rma-lock": "lock", "value": "lock", "atomic": "atomic", "fetch-op": "atomic",
+                 "contended": "atomic", "reduction": "no shared counter", "reduce": "no shared counter",
+                 "uncontended": "no shared counter"}
+
+
+def counter_groups(data):
+    groups = {"lock": [], "atomic": [], "no shared counter": []}
+    order = {"ref": 0, "posix": 1, "omp": 2, "mpi": 3, "python": 4}
+    for m in data.measurements:
+        if m.concept == "counter" and m.kind in ("suite", "python") and m.role in ("main", "python"):
+            group = COUNTER_GROUP.get(m.variant, "lock")
+            family = 1 if m.variant == "spin" else 2 if m.model == "python" else 0
+            groups[group].append(((family, order[m.model]), f"{m.model} {m.variant}", m.median, KIND_INDEX[m.model]))
+        elif m.kind == "ref" and m.concept == "increment" and m.variant in COUNTER_GROUP:
+            # the raw primitive first, then what is compared with it
+            groups[COUNTER_GROUP[m.variant]].append(((1 if m.variant == "spin" else 0, 0), f"raw {m.variant}",
+                                                     m.median, 1))
+    # the one-thread loop, once: W copies of it are the no-shared-counter reference
+    red = data.find("suite", "counter", "reduction") or data.find("suite", "counter", "reduce")
+    loop = (data.find("ref", "loop", "increment", n=red.n) if red else None) or data.find("ref", "loop", "increment")
+    if loop:
+        groups["no shared counter"].append(((0, 0), f"{data.cores} x 1-thread loop", loop.median * data.cores, 1))
+    return [(g, [(label, v, k) for _, label, v, k in sorted(bars, key=lambda b: b[0])]) for g, bars in groups.items()]
+
+
+def spawn_groups(data):
+    threads, procs, ranks = [], [], []
+    for m in data.measurements:
+        if m.concept != "spawn" or m.kind not in ("suite", "ref", "python"):
+            continue
+        k = KIND_INDEX[m.model]
+        if m.kind == "ref":
+            (threads if m.variant == "thread" else procs).insert(0, (f"raw {'pthread' if m.variant == 'thread' else 'fork'}", m.median, 1))
+        elif m.model == "omp":
+            tag = " (passive)" if "passive" in m.variant else ""
+            first = statistics.median(m.extras["create_join_s"]) if m.extras.get("create_join_s") else m.median
+            threads.append((f"omp first region{tag}", first, k))
+            if m.extras.get("reuse_s"):
+                threads.append((f"omp team reused{tag}", statistics.median(m.extras["reuse_s"]), k))
+        elif m.model == "mpi" and m.variant == "ranks":
+            ranks.append(("mpi ranks (after MPI_Init)", m.median, k))
+        elif m.variant in ("thread",):
+            threads.append((f"{m.model} thread", m.median, k))
+        else:
+            procs.append((f"{m.model} {m.variant}", m.median, k))
+    return [("threads", threads), ("processes", procs), ("MPI ranks", ranks)]
+
+
+def uneven_groups(data):
+    groups = {}
+    for m in data.measurements:
+        if m.role == "uneven":
+            groups.setdefault(m.model, []).append((f"{m.model} {m.variant}", statistics.median(m.elapsed),
+                                                   KIND_INDEX[m.model]))
+    return list(groups.items())
+
+
+def make_plots(data, out_dir, stem, subtitle, skip=print):
+    """The figures, one question each: [(question, png)]. data: a Bench, or Results (bench/plot)."""
     if not shutil.which("gnuplot"):
-        bench.skip("gnuplot not found: plots left out (apt-get install gnuplot-nox)")
+        skip("gnuplot not found: plots left out (apt-get install gnuplot-nox)")
         return []
     plots = []
-    subtitle = f"{info['cpu_model']}, {info['cores']} cores, {info['host']}, {stem.split('-quick')[0]}"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        try:
-            # 1. pool_cube elements/s against n
-            series = pool_series(bench)
-            if series:
-                all_n = sorted({n for _, _, p in series for n in p})
-                for style in ("suite", "ceiling", "python"):
-                    chosen = [(name, p) for name, s, p in series if s == style]
-                    write_table(tmp / f"pool_{style}.dat", ["n"] + [name for name, _ in chosen] or ["none"],
-                                [[float(n)] + [p.get(n, float("nan")) for _, p in chosen] for n in all_n])
-                png = out_dir / f"{stem}-pool_cube_n.png"
-                counts = {f"n{style}": sum(1 for _, s, _ in series if s == style)
-                          for style in ("suite", "ceiling", "python")}
-                gnuplot("pool_cube_n.gp", png, {"datadir": tmp, "out": png, "subtitle": subtitle, **counts})
-                plots.append(("pool_cube elements/s against n", png))
-            # 2. speedup against workers
-            sp = speedup_series(bench)
-            if sp:
-                workers = bench.mode["scale_workers"]
-                write_table(tmp / "speedup.dat", ["workers"] + [name for name, _ in sp],
-                            [[float(x)] + [p.get(x, float("nan")) for _, p in sp] for x in workers])
-                png = out_dir / f"{stem}-pool_cube_speedup.png"
-                gnuplot("speedup.gp", png, {"datadir": tmp, "out": png, "subtitle": subtitle,
-                                            "cores": CORES, "scale_n": f"{bench.mode['scale_n']:.0e}",
-                                            "nsuite": sum(1 for name, _ in sp if "ceiling" not in name),
-                                            "nall": len(sp)})
-                plots.append(("pool_cube speedup against workers", png))
-            # 3. counter increments/s per variant, 4. spawn cost per mechanism
-            bars = {"counter": [], "spawn": []}
-            for m in bench.measurements:
-                if m.kind == "suite" and m.concept in bars and m.role == "main":
-                    bars[m.concept].append((f"{m.model} {m.variant}", m.median, 1))
-                elif m.kind == "ref" and m.concept == "increment":
-                    bars["counter"].append((f"raw {m.variant}", m.median, 2))
-                elif m.kind == "ref" and m.concept == "loop" and m.variant == "increment":
-                    bars["counter"].append(("1-thread loop", m.median, 2))
-                elif m.kind == "ref" and m.concept == "spawn":
-                    bars["spawn"].append((f"raw {m.variant}", m.median, 2))
-                elif m.kind == "python" and m.concept in bars:
-                    bars[m.concept].append((f"python {m.variant}", m.median, 3))
-            for concept, ylabel, scale, name in (("counter", "increments per second (log)", 1.0, "counter"),
-                                                 ("spawn", "start + join, microseconds per worker (log)", 1e6, "spawn")):
-                if not bars[concept]:
-                    continue
-                write_table(tmp / f"{name}.dat", ["label", "value", "group"],
-                            [[label, value * scale, float(group)] for label, value, group in bars[concept]])
-                png = out_dir / f"{stem}-{name}.png"
-                gnuplot("bars.gp", png, {"datafile": tmp / f"{name}.dat", "out": png, "ylabel": ylabel,
-                                         "title": ("counter: increments per second per variant" if concept == "counter"
-                                                   else "spawn: cost per worker per mechanism"),
-                                         "subtitle": subtitle})
-                plots.append((f"{concept} per variant", png))
-        except RunFailed as failure:
-            bench.fail(str(failure))
+        # 1. from which n does each model beat one thread?
+        series = pool_series(data)
+        if len(series) > 1:
+            base = next((p for _, s, p in series if s == "baseline"), None)
+            ann = []
+            for label, style, pts in series:
+                if style in MODELS and base:
+                    c = crossing(pts, base)
+                    if c:
+                        ann.append((c[0], c[1], f"{style} passes 1 thread"))
+            png = out_dir / f"{stem}-pool_cube_n.png"
+            line_plot(tmp, png, "pool_n", series, ann, "pool_cube: from which n does each model beat one thread?\n"
+                      "(elements per second, higher is better)", subtitle, "n (elements cubed)",
+                      "elements per second", True, True)
+            plots.append(("From which n does each model's pool_cube beat one thread?", png))
+        # 2. how does each model scale with workers, over the same baseline?
+        sp = speedup_series(data, figure=True)
+        if sp:
+            ann = []
+            for label, style, pts in sp:
+                if style in MODELS:
+                    c = crossing(pts, {w: 1.0 for w in pts})
+                    if c and c[0] > min(pts):
+                        ann.append((c[0], 1.0, f"{label} passes 1"))
+            png = out_dir / f"{stem}-pool_cube_speedup.png"
+            line_plot(tmp, png, "speedup", sp, ann, f"pool_cube: how does each model scale with workers? "
+                      f"(n = {data.scale_n:.0e})", subtitle, "working workers (threads, processes, or ranks that compute)",
+                      "speedup over 1 thread storing into touched pages", False, False, ideal=data.cores)
+            plots.append(("How does each model scale with workers, against one baseline?", png))
+        # 3. what do first-touch page faults cost?
+        rows = pages_rows(data)
+        if rows:
+            series = [("fresh pages (faulted inside the clock)", "ceiling", {n: f.median for n, f, _ in rows}),
+                      ("touched pages (before the clock)", "baseline", {n: t.median for n, _, t in rows})]
+            png = out_dir / f"{stem}-pages.png"
+            line_plot(tmp, png, "pages", series, [], f"store ceiling, {data.cores} threads: what do page faults cost? "
+                      "(elements per second)", subtitle, "n (elements stored)", "elements per second", True, True)
+            plots.append(("How much faster is a store into touched pages than into fresh ones?", png))
+        # 4. Python: does Pool ever beat the plain loop?
+        py = [(name, style, {m.n: m.median for m in data.measurements if m.kind == "python"
+                             and m.concept == "pool_cube" and m.variant == variant})
+              for variant, name, style in (("loop", "plain loop (baseline)", "python3"),
+                                           ("map", "Pool.map, pool started before", "python"),
+                                           ("map-start", "Pool() + map (the notebook's cell)", "python2"))]
+        py = [s for s in py if s[2]]
+        if len(py) > 1:
+            ann = []
+            for label, style, pts in py[1:]:
+                c = crossing(pts, py[0][2])
+                if c:
+                    ann.append((c[0], c[1], f"{label.split(',')[0]} passes the loop"))
+            png = out_dir / f"{stem}-python_pool.png"
+            line_plot(tmp, png, "python", py, ann, "the notebook's Python: does Pool.map ever beat a plain loop? "
+                      "(elements per second)", subtitle, "n (elements cubed)", "elements per second", True, True)
+            plots.append(("Does Python's Pool.map ever beat a plain Python loop?", png))
+        # 5. counter, grouped
+        png = out_dir / f"{stem}-counter.png"
+        if bar_plot(tmp, png, "counter", counter_groups(data), "counter: how fast is each way to count, beside "
+                    "its raw primitive? (increments per second, higher is better)", subtitle,
+                    "increments per second (log)"):
+            plots.append(("Which way of sharing a counter is fastest, and how close to its raw primitive?", png))
+        # 6. spawn
+        png = out_dir / f"{stem}-spawn.png"
+        if bar_plot(tmp, png, "spawn", spawn_groups(data), "spawn: what does starting and joining one worker "
+                    "cost? (lower is better)", subtitle + "\nomp: the first region creates the team; later "
+                    "regions reuse it. passive: OMP_WAIT_POLICY=passive, idle threads sleep instead of spinning",
+                    "microseconds per worker (log)", scale=1e6):
+            plots.append(("What does starting one worker cost, per mechanism?", png))
+        # 7. uneven work
+        png = out_dir / f"{stem}-uneven.png"
+        groups = uneven_groups(data)
+        if groups and bar_plot(tmp, png, "uneven", groups, "pool_cube --uneven: which schedule finishes uneven "
+                               "work first? (lower is better)", subtitle, "elapsed seconds", logy=False):
+            plots.append(("On uneven work, which schedule finishes first?", png))
     return plots
+
+
+# ---------------------------------------------------------------- results read back
+
+def subtitle_of(info, stem):
+    return f"{info['cpu_model']}, {info['cores']} cores, {info['host']}, {stem.split('-quick')[0]}"
+
+
+class Results:
+    """Measurements read back from a bench CSV (or from RESULT lines, bench/plot): what the tables,
+    findings and plots need, without running anything."""
+
+    def __init__(self, measurements, cores, mode_name="full"):
+        self.measurements = measurements
+        self.cores = cores
+        self.mode_name = mode_name
+        self.mode = dict(MODES.get(mode_name, MODES["full"]))
+        pool = [m for m in measurements if m.concept == "pool_cube" and m.kind == "suite"]
+        # the speedup's n: the n measured with the most worker counts
+        by_n = {}
+        for m in pool:
+            by_n.setdefault(m.n, set()).add(m.workers)
+        self.scale_n = max(by_n, key=lambda n: (len(by_n[n]), n)) if by_n else self.mode["scale_n"]
+        self.mode["scale_n"] = self.scale_n
+        self.wall_s = None
+        self.skipped, self.notes, self.failures = [], [], []
+        self.variants = {}
+        for m in measurements:
+            self.variants.setdefault((m.model, m.concept), [])
+            if m.variant not in self.variants[(m.model, m.concept)]:
+                self.variants[(m.model, m.concept)].append(m.variant)
+
+    find = Bench.find
+
+    def has(self, model, concept):
+        return (model, concept) in self.variants
+
+
+def load_csv(path):
+    """(Results, info) from bench/results/<stem>.csv. Each row keeps its median, min, max and
+    quartiles (as five values, so median and spread come back as written)."""
+    ms, info = [], {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            info = {k: row.get(k, "") for k in ("host", "cpu_model", "cores", "mem_gib", "kernel", "cc", "mpi",
+                                                 "python", "mode", "date")}
+            vals = [float(row[k]) for k in ("min", "q1", "median", "q3", "max")]
+            m = Measurement(row["kind"], row["role"], row["concept"], row["model"], row["variant"],
+                            int(row["workers"]), int(row["n"]), tuple(row["extra_args"].split()),
+                            RATE if "/s" in row["metric_unit"] or row["metric_unit"] == "per s" else COST,
+                            row["metric_unit"], values=vals,
+                            elapsed=[float(e) for e in row["elapsed_s_runs"].split()] or [float(row["median_elapsed_s"])],
+                            ceiling_name=row.get("ceiling", ""),
+                            ceiling=float(row["ceiling_value"]) if row.get("ceiling_value") else float("nan"),
+                            python_name=row.get("python", ""),
+                            python=float(row["python_value"]) if row.get("python_value") else float("nan"),
+                            coord=row.get("coordinator") or "")
+            for item in (row.get("extras") or "").split():
+                key, _, values = item.partition("=")
+                m.extras[key] = [float(v) for v in values.split(",")]
+            ms.append(m)
+    return Results(ms, int(info.get("cores") or CORES), info.get("mode") or "full"), info
+
+
+def results_from_lines(lines, cores=None):
+    """Results from RESULT lines (a student's `... | tail -1` outputs, one per run): runs of the same
+    concept, model, variant, workers and n are one measurement (median of the runs)."""
+    groups = {}
+    for line in lines:
+        r = suite_runner.parse_result(line[line.find("RESULT "):].strip()) if "RESULT " in line else {}
+        if not r or "concept" not in r or r.get("status") != "PASS":
+            continue
+        model, concept, variant = r.get("model", "?"), r["concept"], r.get("variant", "default")
+        workers, n = int(r.get("workers", 1)), int(r.get("n", 0))
+        kind = "suite" if model in MODELS else ("python" if model == "python" else "ref")
+        role = {"suite": "main", "python": "python", "ref": "ceiling"}[kind]
+        key = (kind, concept, model, variant, workers, n)
+        mkind, unit, value = metric_value(concept, r, n, workers)
+        m = groups.get(key)
+        if m is None:
+            m = groups[key] = Measurement(kind, role, concept, model, variant, workers, n, (), mkind, unit,
+                                          coord=" ".join(f"{k}={r[k]}" for k in COORD_KEYS if k in r))
+        m.values.append(value)
+        m.elapsed.append(float(r["elapsed_s"]))
+        for k in EXTRA_KEYS:
+            if k in r:
+                m.extras.setdefault(k, []).append(float(r[k]))
+    ms = list(groups.values())
+    pool = [m.workers for m in ms if m.concept == "pool_cube" and m.kind == "suite"]
+    cores = cores or (max(pool) if pool else CORES)
+    return Results(ms, cores)
 
 
 # ---------------------------------------------------------------- main
@@ -1199,6 +1746,8 @@ def main():
     parser.add_argument("--update-doc", default="",
                         help="rewrite the <!-- bench:NAME --> sections of this Markdown file (docs/benchmarks.md)")
     parser.add_argument("--only", default="", help="comma-separated concepts (ceilings are always measured)")
+    parser.add_argument("--from-csv", default="",
+                        help="measure nothing: redraw the plots and tables (and --update-doc) from this results CSV")
     parser.add_argument("--budget", type=float, default=0,
                         help="time budget in seconds instead of the mode's (MODES budget_s)")
     args = parser.parse_args()
@@ -1211,6 +1760,20 @@ def main():
     out_dir.mkdir(parents=True, exist_ok=True)
     only = {c for c in args.only.split(",") if c}
 
+    if args.from_csv:
+        csv_path = Path(args.from_csv)
+        data, info = load_csv(csv_path)
+        stem = csv_path.stem
+        plots = make_plots(data, csv_path.parent, stem, subtitle_of(info, stem))
+        info.setdefault("clang", "")
+        sections = write_markdown(data, csv_path.parent / f"{stem}.md", info, info.get("date", ""), plots)
+        if args.update_doc:
+            sections.pop("machine", None)  # load and wall time are not in the CSV: that block stays
+            update_doc(ROOT / args.update_doc, sections, csv_path.parent)
+            print(f"  updated the generated sections of {args.update_doc}")
+        for _, png in plots:
+            print(f"  wrote {png}")
+        return 0
     info = machine()
     date = datetime.date.today().isoformat()
     stem = f"{date}-{info['host']}" + ("-quick" if args.quick else "")
@@ -1220,7 +1783,7 @@ def main():
           flush=True)
     bench = Bench(mode, out_dir, only)
     bench.run()
-    plots = make_plots(bench, out_dir, stem, info)
+    plots = make_plots(bench, out_dir, stem, subtitle_of(info, stem), skip=bench.skip)
     write_csv(bench, out_dir / f"{stem}.csv", info, date)
     sections = write_markdown(bench, out_dir / f"{stem}.md", info, date, plots)
     if args.update_doc:
