@@ -104,7 +104,9 @@ static void plan_scatter(cube_job *job)
     job->counts = checked_malloc((size_t)world_size, sizeof(int));
     job->displs = checked_malloc((size_t)world_size, sizeof(int));
     for (int r = 0, begin = 0; r < world_size; r++) {
+        /* LAB: rank r's share, so that the counts add up to n for every n and rank count. Hint: the first n % world_size ranks take one more */
         job->counts[r] = job->n / world_size + (r < job->n % world_size ? 1 : 0);
+        /* LAB END, skeleton: job->counts[r] = job->n / world_size; */
         job->displs[r] = begin;
         begin += job->counts[r];
     }

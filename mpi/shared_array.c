@@ -69,8 +69,10 @@ static void add_with_accumulate(shared_array *array)
     MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
     for (size_t i = 0; i < array->n; i++) {
         if (array->delay_ms > 0) sleep_ms(array->delay_ms);
+        /* LAB: add one to element i of rank 0's window, done by MPI at the target. Hint: MPI_Accumulate with MPI_SUM */
         MPI_CHECK(MPI_Accumulate(&one, 1, MPI_DOUBLE, ROOT_RANK, (MPI_Aint)i, 1, MPI_DOUBLE,
                                  MPI_SUM, array->window), "MPI_Accumulate");
+        /* LAB END, skeleton: (void)one; */
     }
     MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock"); /* my updates are done */
 }
@@ -115,12 +117,16 @@ static void add_with_shared_memory(shared_array *array)
     for (size_t i = 0; i < array->n; i++) {
         /* Lock and unlock order the loads and stores with the other ranks' (they are memory
          * barriers for a shared window), and exclusive means one rank at a time. */
+        /* LAB: one rank at a time from here to the write. Hint: MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, ...) */
         MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, array->window), "MPI_Win_lock");
+        /* LAB END */
         double value = array->values[i];
         /* inside the lock: nobody else touches values[i] */
         if (array->delay_ms > 0) sleep_ms(array->delay_ms);
         array->values[i] = value + 1.0;
+        /* LAB: end the exclusive access after the write. Hint: MPI_Win_unlock */
         MPI_CHECK(MPI_Win_unlock(0, array->window), "MPI_Win_unlock");
+        /* LAB END */
     }
 }
 

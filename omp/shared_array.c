@@ -48,8 +48,10 @@ static void add_with_atomic(shared_array *array)
 #pragma omp parallel num_threads(array->worker_count) default(none) shared(array)
     for (size_t i = 0; i < array->n; i++) {
         if (array->delay_ms > 0) sleep_ms(array->delay_ms);
+        /* LAB: add 1.0 to array->values[i] in one indivisible step. Hint: #pragma omp atomic update */
 #pragma omp atomic update
         array->values[i] += 1.0;
+        /* LAB END */
     }
 }
 
@@ -57,7 +59,9 @@ static void add_with_critical(shared_array *array)
 {
 #pragma omp parallel num_threads(array->worker_count) default(none) shared(array)
     for (size_t i = 0; i < array->n; i++) {
+        /* LAB: one thread at a time in the block below. Hint: #pragma omp critical(array_lock) */
 #pragma omp critical(array_lock)
+        /* LAB END */
         {
             double value = array->values[i];
             /* inside the lock: nobody else touches values[i] */

@@ -35,7 +35,9 @@ typedef struct {
 /* parallel: one region starts the team, each thread runs square_it, the closing brace joins. */
 static void spawn_parallel(spawn_team *team)
 {
+    /* LAB: start a team of team->worker_count threads that each run the block. Hint: #pragma omp parallel num_threads(...) default(none) shared(team) */
 #pragma omp parallel num_threads(team->worker_count) default(none) shared(team)
+    /* LAB END */
     {
         worker_report *report = &team->reports[omp_get_thread_num()];
         report->square_sum = square_it(team->n);

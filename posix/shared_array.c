@@ -61,12 +61,16 @@ static void add_with_lock(void *shared, int worker)
     (void)worker; /* every worker does the same */
     shared_array *array = shared;
     for (size_t i = 0; i < array->n; i++) {
+        /* LAB: lock the array before reading values[i]. Hint: pthread_mutex_lock(&array->block->lock) */
         CHECK_RC(pthread_mutex_lock(&array->block->lock), "pthread_mutex_lock");
+        /* LAB END */
         double value = array->block->values[i];
         /* inside the lock: nobody else touches values[i] */
         if (array->delay_ms > 0) sleep_ms(array->delay_ms);
         array->block->values[i] = value + 1.0;
+        /* LAB: unlock after the write. Hint: pthread_mutex_unlock */
         CHECK_RC(pthread_mutex_unlock(&array->block->lock), "pthread_mutex_unlock");
+        /* LAB END */
     }
 }
 
