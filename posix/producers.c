@@ -9,9 +9,10 @@
  *          while not q.empty(): print(q.get())
  *
  * The trap in that cell: it joins the producers before it drains the queue. The Queue is a
- * pipe that holds only so much (64 KiB on Linux): with enough items (here 10^4 per producer)
- * the producers block in put(), join() waits for them, and the program hangs. Every variant
- * below drains while the producers produce, and joins them after the last item.
+ * pipe that holds only so much (64 KiB on Linux, some 20 bytes per pickled value): with
+ * range(1, 10001) the producers cannot put everything, join() waits for them, and the program
+ * hangs. Every variant below drains while the producers produce, and joins them after the last
+ * item.
  *   pipe    fork W producers that write into one pipe; the parent reads. Each message is
  *           one {producer, value} of 16 bytes, at most PIPE_BUF, so the kernel writes it
  *           whole: messages from different producers never interleave mid-message.
@@ -21,8 +22,12 @@
  *           producers block early. Its name is unique (pid, counter), created with O_EXCL and
  *           mode 0600 and unlinked right after mq_open: the producers inherit the descriptor,
  *           and nothing is left in /dev/mqueue however the program ends.
- *   thread  thread 0 consumes, threads 1..W produce, through a bounded FIFO of a mutex and
- *           two condition variables (common/fifo.h): the roles of omp/producers.c.
+ *   thread  W producer threads (pthread_create) put into a bounded FIFO of a mutex and two
+ *           condition variables (common/fifo.h); the main thread drains it, then joins them.
+ * In every variant the main program is the one consumer, as in the notebook: workers= counts
+ * the producers and the RESULT line adds consumers=1. The consumer's log is written through
+ * once before the clock, so its writes during the run cost no page fault (see item_log_new for
+ * why it is shared memory: a forked producer would otherwise make each page copy-on-write).
  * Observe: the values of one producer arrive in the order it put them; how the producers
  * interleave changes from run to run.
  * A forked producer that dies is noticed within LIVENESS_CHECK_MS (workers_check looks without
@@ -37,6 +42,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,26 +53,12 @@
 #include "../common/harness.h"
 #include "../common/workers.h"
 
-static const struct variant {
-    variant_doc doc;
-} variants[] = {
-    {{"pipe", "forked producers write 16-byte messages into one pipe"}},
-    {{"mqueue", "forked producers mq_send into one POSIX message queue"}},
-    {{"thread", "W producer threads + 1 consumer thread on a mutex + condvar FIFO"}},
-    {{NULL, NULL}}};
-
-static const program_info info = {
-    .concept = "producers",
-    .model = "posix",
-    .summary = "W producers put into one process-safe queue that the main program drains meanwhile.",
-    VARIANT_TABLE(variants),
-    .n_meaning = "values 1..n per producer (even producers square, odd ones negate)",
-    .default_n = 5,
-    .max_n = 100000000,
-    .default_workers = 2,
-};
-
-enum { VARIANT_PIPE, VARIANT_MQUEUE, VARIANT_THREAD };
+/* What a variant needs: the producers' work and the consumer's log. */
+typedef struct {
+    int producer_count;
+    long n;
+    item_log *log; /* the consumer's: what it received, in order */
+} production;
 
 /* One message as it travels: two longs, so no padding bytes (uninitialised stack garbage)
  * are handed to the kernel and the consumer. */
@@ -114,7 +106,7 @@ typedef struct {
 static void pipe_producer(void *shared, int producer)
 {
     const pipe_channel *channel = shared;
-    close(channel->read_fd); /* a producer never reads */
+    if (close(channel->read_fd) != 0) die_errno("close"); /* a producer never reads */
     for (long i = 1; i <= channel->n; i++) {
         message sent = {producer, producer_value(producer, i)};
         ssize_t written;
@@ -124,13 +116,14 @@ static void pipe_producer(void *shared, int producer)
     }
 }
 
-static void consume_pipe(int producer_count, long n, item_log *log)
+static void put_via_pipe(production *run)
 {
     int fds[2];
     if (pipe(fds) != 0) die_errno("pipe");
-    pipe_channel channel = {.read_fd = fds[0], .write_fd = fds[1], .n = n};
-    pid_t *children = fork_workers(producer_count, pipe_producer, &channel);
-    close(fds[1]); /* else our own write end would keep EOF from ever arriving */
+    pipe_channel channel = {.read_fd = fds[0], .write_fd = fds[1], .n = run->n};
+    pid_t *children = fork_workers(run->producer_count, pipe_producer, &channel);
+    /* else our own write end would keep EOF from ever arriving */
+    if (close(fds[1]) != 0) die_errno("close");
 
     /* Read many messages per call; a read may end mid-message, so the tail is carried over. */
     union {
@@ -146,14 +139,14 @@ static void consume_pipe(int producer_count, long n, item_log *log)
         if (got == 0) break; /* every producer has closed its end: finished, or dead */
         filled += (size_t)got;
         size_t whole = filled / sizeof(message);
-        for (size_t k = 0; k < whole; k++) item_log_add(log, item_of(buffer.items[k]));
+        for (size_t k = 0; k < whole; k++) item_log_add(run->log, item_of(buffer.items[k]));
         filled -= whole * sizeof(message);
         memmove(buffer.bytes, buffer.bytes + whole * sizeof(message), filled);
         /* The others keep the pipe busy after one has died: look, rather than wait for EOF. */
-        if (time_to_check(&last_check)) workers_check(children, producer_count);
+        if (time_to_check(&last_check)) workers_check(children, run->producer_count);
     }
-    close(fds[0]);
-    join_workers(children, producer_count); /* exit 3 if one was killed or failed */
+    if (close(fds[0]) != 0) die_errno("close");
+    join_workers(children, run->producer_count); /* exit 3 if one was killed or failed */
     if (filled != 0) die_msg("pipe ended inside a message (%zu stray bytes)", filled);
 }
 
@@ -194,95 +187,117 @@ static void mqueue_producer(void *shared, int producer)
     }
 }
 
-static void consume_mqueue(int producer_count, long n, item_log *log)
+static void put_via_mqueue(production *run)
 {
     static unsigned queue_counter; /* with the pid: a name no other run uses */
     char name[64];
     snprintf(name, sizeof name, "/producers-%ld-%u", (long)getpid(), queue_counter++);
     struct mq_attr attributes = {.mq_maxmsg = MQUEUE_MESSAGES, .mq_msgsize = sizeof(message)};
-    mqueue_channel channel = {.consumer = getpid(), .n = n};
+    mqueue_channel channel = {.consumer = getpid(), .n = run->n};
     channel.queue = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attributes);
     if (channel.queue == (mqd_t)-1) die_errno("mq_open");
     /* The name goes at once; the open descriptor (inherited by fork) keeps the queue alive. */
     if (mq_unlink(name) != 0) die_errno("mq_unlink");
 
-    pid_t *children = fork_workers(producer_count, mqueue_producer, &channel);
+    pid_t *children = fork_workers(run->producer_count, mqueue_producer, &channel);
     double last_check = now_seconds();
     bool producers_gone = false;
     /* Unlike a pipe, a message queue gives no EOF when its senders are gone: look at them. */
-    while (log->count < log->capacity) {
+    while (run->log->count < run->log->capacity) {
         message received;
         struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
         ssize_t got = mq_timedreceive(channel.queue, (char *)&received, sizeof received, NULL,
                                       &deadline);
         if (got >= 0) { /* a whole message: every one sent is mq_msgsize long */
-            item_log_add(log, item_of(received));
-            if (time_to_check(&last_check)) workers_check(children, producer_count);
+            item_log_add(run->log, item_of(received));
+            if (time_to_check(&last_check)) workers_check(children, run->producer_count);
             continue;
         }
         if (errno == EINTR) continue;
         if (errno != ETIMEDOUT) die_errno("mq_timedreceive"); /* the producers die with us */
         /* Nothing came for a while. Still empty after every producer had ended: all is in. */
         if (producers_gone) break;
-        producers_gone = workers_check(children, producer_count) == producer_count;
+        producers_gone = workers_check(children, run->producer_count) == run->producer_count;
     }
-    join_workers(children, producer_count);
+    join_workers(children, run->producer_count);
     if (mq_close(channel.queue) != 0) die_errno("mq_close");
 }
 
-/* ---- thread: producer threads, a consumer thread and a bounded FIFO (common/fifo.h) ---- */
+/* ---- thread: producer threads, a bounded FIFO (common/fifo.h), the main thread consumes ---- */
 
 typedef struct {
-    item_fifo fifo;
+    item_fifo *fifo;
+    int producer;
     long n;
-    item_log *log;
-} thread_roles;
+} thread_producer;
 
-/* Thread 0 is the consumer (the notebook's main program), threads 1..W the producers. */
-static void thread_role(void *shared, int thread)
+static void *producer_thread(void *start)
 {
-    thread_roles *roles = shared;
-    if (thread == 0) {
-        produced_item item;
-        while (fifo_get(&roles->fifo, &item)) item_log_add(roles->log, item);
-        return;
+    const thread_producer *self = start;
+    for (long i = 1; i <= self->n; i++)
+        fifo_put(self->fifo, (produced_item){self->producer, producer_value(self->producer, i)});
+    fifo_producer_finished(self->fifo); /* the last one lets fifo_get say "no more" */
+    return NULL;
+}
+
+static void put_via_threads(production *run)
+{
+    item_fifo fifo;
+    fifo_init(&fifo, run->producer_count);
+    pthread_t *threads = checked_malloc((size_t)run->producer_count, sizeof *threads);
+    thread_producer *producers = checked_malloc((size_t)run->producer_count, sizeof *producers);
+    for (int producer = 0; producer < run->producer_count; producer++) {
+        producers[producer] = (thread_producer){&fifo, producer, run->n};
+        CHECK_RC(pthread_create(&threads[producer], NULL, producer_thread, &producers[producer]),
+                 "pthread_create");
     }
-    int producer = thread - 1;
-    for (long i = 1; i <= roles->n; i++)
-        fifo_put(&roles->fifo, (produced_item){producer, producer_value(producer, i)});
-    fifo_producer_finished(&roles->fifo);
+    produced_item item; /* drain while they produce, then join: the notebook's order fixed */
+    while (fifo_get(&fifo, &item)) item_log_add(run->log, item);
+    for (int producer = 0; producer < run->producer_count; producer++)
+        CHECK_RC(pthread_join(threads[producer], NULL), "pthread_join");
+    free(producers);
+    free(threads);
+    fifo_destroy(&fifo);
 }
 
-static void consume_threads(int producer_count, long n, item_log *log)
-{
-    thread_roles roles = {.n = n, .log = log};
-    fifo_init(&roles.fifo, producer_count);
-    run_threads(producer_count + 1, thread_role, &roles); /* returns when all have finished */
-    fifo_destroy(&roles.fifo);
-}
+/* The variants: name, --help line, the function that runs it. The first is the default. */
+static const struct variant {
+    variant_doc doc;
+    void (*run)(production *run);
+} variants[] = {
+    {{"pipe", "forked producers write 16-byte messages into one pipe"}, put_via_pipe},
+    {{"mqueue", "forked producers mq_send into one POSIX message queue"}, put_via_mqueue},
+    {{"thread", "W producer threads on a mutex + condvar FIFO; the main thread consumes"},
+     put_via_threads},
+    {{NULL, NULL}, NULL}};
+
+static const program_info info = {
+    .concept = "producers",
+    .model = "posix",
+    .summary = "W producers put into one process-safe queue that the main program drains meanwhile.",
+    VARIANT_TABLE(variants),
+    .n_meaning = "values 1..n per producer (even producers square, odd ones negate)",
+    .default_n = 5,
+    .max_n = 100000000,
+    .default_workers = 2,
+};
 
 int main(int argc, char **argv)
 {
     options opt;
     parse_or_exit(&info, argc, argv, &opt);
 
-    long n = opt.n;
-    int producer_count = opt.workers;
-    const char *refused = producers_refused(producer_count, n);
+    int producer_count = opt.workers; /* the consumer, the main program, is counted apart */
+    const char *refused = producers_refused(producer_count, opt.n);
     if (refused != NULL) usage_exit(refused);
-    size_t expected = (size_t)producer_count * (size_t)n;
-    item_log log = item_log_new(expected);
+    item_log log = item_log_new((size_t)producer_count * (size_t)opt.n); /* written through */
+    production run = {.producer_count = producer_count, .n = opt.n, .log = &log};
 
     double start = now_seconds();
-    if (opt.variant_index == VARIANT_PIPE)
-        consume_pipe(producer_count, n, &log);
-    else if (opt.variant_index == VARIANT_MQUEUE)
-        consume_mqueue(producer_count, n, &log);
-    else
-        consume_threads(producer_count, n, &log);
+    variants[opt.variant_index].run(&run);
     double elapsed = now_seconds() - start;
 
-    bool pass = report_producers(&info, &opt, &log, producer_count, elapsed);
+    bool pass = report_producers(&info, &opt, &log, elapsed, 0);
     item_log_free(&log);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

@@ -50,15 +50,12 @@ def producers_checksum(producers, n):
     return evens * squares - odds * naturals
 
 
-def check_producers(r, n, workers, model=None):
-    producers = int(r.get("producers", workers))
-    if model == "mpi":
-        # rank 0 consumes, the others produce; alone, rank 0 is both
-        assert producers == max(1, workers - 1)
-    else:
-        assert producers == workers
-    assert int(r["processed"]) == producers * n
-    assert int(r["checksum"]) == producers_checksum(producers, n)
+def check_producers(r, n, workers):
+    # workers= counts the producers in every model; the one consumer is counted apart
+    assert int(r["workers"]) == workers
+    assert int(r["consumers"]) == 1
+    assert int(r["processed"]) == workers * n
+    assert int(r["checksum"]) == producers_checksum(workers, n)
 
 
 def check_pool_cube(r, n, workers):
@@ -135,9 +132,11 @@ CONCEPTS = {c.name: c for c in [
             default_workers=2, timeout=180),
     Concept("producers",
             {"posix": ["pipe", "mqueue", "thread"], "omp": ["locked"], "mpi": ["send"]},
-            sizes=(0, 1, 19), check=check_producers, check_takes=("model",), default_workers=2,
+            sizes=(0, 1, 19), check=check_producers, default_workers=2,
             # producer 0's values in its order (the others interleave: tests/test_queues.py)
-            default_lines=("1", "4", "9", "16", "25")),
+            default_lines=("1", "4", "9", "16", "25"),
+            # rank 0 only consumes: the other ranks are the producers (consumers=1 in every model)
+            coordinator={("mpi", "send"): "ranks"}),
     Concept("pool_cube",
             {"posix": ["process", "thread"], "omp": ["static", "dynamic", "guided"],
              "mpi": ["scatter", "dynamic", "hybrid"]},

@@ -27,6 +27,9 @@ from suite import MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, parse_result, 
 
 STRESS_ITEMS = 1000000
 TIMEOUT = 300  # a 2-core machine shared with other test runs: generous, but a hang still fails
+# values per producer that keep a producers run busy for seconds while a test kills a part of it;
+# no more: the consumer's log (16 bytes a value) is allocated and written through before they start
+BUSY_VALUES = 5000000
 
 POSIX_OMP = [(m, v) for m in ("posix", "omp") for v in CONCEPTS["queue"].variants[m]]
 PRODUCER_VARIANTS = [(m, v) for m in ("posix", "omp") for v in CONCEPTS["producers"].variants[m]]
@@ -163,7 +166,34 @@ def test_producers_stress_mpi(np):
     producers = max(1, np - 1)
     n = STRESS_ITEMS // producers
     r = run_to_end("mpi", "producers", ["-n", n, "--quiet"], np=np)
-    assert_passed(r, "producers", n, np, "mpi")
+    assert_passed(r, "producers", n, producers, "mpi")
+
+
+# ---------------------------------------------------------------- producers: who counts as a worker
+
+PRODUCER_COUNTS = [("posix", v, 3) for v in CONCEPTS["producers"].variants["posix"]] + \
+    [("omp", "locked", 3), ("mpi", "send", 1), ("mpi", "send", 4)]
+
+
+@pytest.mark.parametrize("model,variant,started", PRODUCER_COUNTS,
+                         ids=[f"{m}-{v}-{k}" for m, v, k in PRODUCER_COUNTS])
+def test_producers_count_the_consumer_apart(model, variant, started):
+    """workers= is the producers in every model and consumers=1 the one consumer beside them
+    (posix: the main program; omp: thread 0; mpi: rank 0, with ranks= all of them, except a lone
+    rank, which produces too); the human summary says the same numbers."""
+    built(model, "producers")
+    args = ["-n", 6, "--variant", variant] + ([] if model == "mpi" else ["-w", started])
+    r = run_to_end(model, "producers", args, np=started)
+    producers = max(1, started - 1) if model == "mpi" else started
+    assert_passed(r, "producers", 6, producers, model)
+    assert (int(r.result["workers"]), int(r.result["consumers"])) == (producers, 1), r.describe()
+    summary = f"{producers} producers put 6 values each, 1 consumer received {producers * 6} "
+    assert summary in r.stdout, r.describe()
+    if model == "mpi":
+        assert int(r.result["ranks"]) == started, r.describe()
+        assert f"on {started} rank" in r.stdout, r.describe()
+    else:
+        assert "ranks" not in r.result, r.describe()
 
 
 # ---------------------------------------------------------------- default output, every producer
@@ -207,7 +237,7 @@ def is_child_of(parent):
 def test_killed_producer_is_exit_3(variant):
     """Consumer stopped, one producer killed, consumer resumed: exit 3 naming it, soon."""
     built("posix", "producers")
-    r = Run("posix", "producers", ["-n", 50000000, "-w", 3, "--variant", variant, "--quiet"])
+    r = Run("posix", "producers", ["-n", BUSY_VALUES, "-w", 3, "--variant", variant, "--quiet"])
     producers = r.wait_for(3, is_child_of(r.proc.pid))
     os.kill(r.proc.pid, signal.SIGSTOP)  # the producers fill the queue and wait, alive
     os.kill(producers[1], signal.SIGKILL)
@@ -223,7 +253,7 @@ def test_killed_producer_is_exit_3(variant):
 def test_killed_consumer_takes_its_producers(variant):
     """SIGKILL of the consumer: the producers blocked on the full queue must not stay forever."""
     built("posix", "producers")
-    r = Run("posix", "producers", ["-n", 50000000, "-w", 3, "--variant", variant, "--quiet"])
+    r = Run("posix", "producers", ["-n", BUSY_VALUES, "-w", 3, "--variant", variant, "--quiet"])
     r.wait_for(3, is_child_of(r.proc.pid))
     os.kill(r.proc.pid, signal.SIGKILL)
     r.finish(timeout=60)
@@ -244,7 +274,7 @@ def mpi_rank(rank):
 
 
 @pytest.mark.parametrize("concept,args", [("queue", ["-n", 100000000]),
-                                          ("producers", ["-n", 50000000])])
+                                          ("producers", ["-n", BUSY_VALUES])])
 def test_killed_mpi_rank_ends_the_job(concept, args):
     """A worker (queue) or producer (producers) rank killed: the job ends with an error. The exit
     status is mpirun's (Open MPI: 128 + the signal), not the program's: rank 0 is killed too."""
