@@ -18,6 +18,9 @@
  * (README lists which). ranks reports no create_join_s: nothing is created while it is timed.
  * square_it is in common/harness.h: the three versions of spawn share it.
  *
+ * --trace FILE: ranks shows each rank's square_it and its MPI_Gather ("join"); comm-spawn shows
+ * the parents' MPI_Comm_spawn and join only (the children are not traced).
+ *
  * Run:  mpirun -np 4 ./mpi/spawn
  *       mpirun -np 2 ./mpi/spawn --variant comm-spawn -n 0     (2 children: create+join cost)
  *       (as root or on fewer cores: see README, "MPI on a small machine")
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 
 #include "../common/mpi_harness.h"
+#include "../common/trace.h"
 
 /* A gathered sum that still holds this was never sent: no worker sends it, as no n the program
  * accepts gives this sum of squares (0 is the sum for n = 0 and 1, so zeros would pass). */
@@ -41,26 +45,35 @@ typedef struct {
     int *spawn_errors;  /* comm-spawn: one per child */
 } spawn_team;
 
-/* ranks: the workers already exist (mpirun started them); only the reports travel. */
+/* ranks: the workers already exist (mpirun started them); only the reports travel. --trace:
+ * each rank's track shows its "square_it", then "join" (the MPI_Gather); no "create". */
 static void spawn_ranks(spawn_team *team)
 {
+    double working = trace_begin();
     uint64_t square_sum = square_it(team->n);
+    trace_span(0, "square_it", working, team->n, TRACE_NONE);
+    double joining = trace_begin();
     MPI_CHECK(MPI_Gather(&square_sum, 1, MPI_UINT64_T, team->reports, 1, MPI_UINT64_T, ROOT_RANK,
                          MPI_COMM_WORLD),
               "MPI_Gather");
+    trace_span(0, "join", joining, TRACE_NONE, TRACE_NONE);
 }
 
 /* comm-spawn, collective over the parents: start one child per rank, collect every child's sum
- * at rank 0, disconnect (the join). */
+ * at rank 0, disconnect (the join). --trace: each parent rank's track shows "MPI_Comm_spawn"
+ * and "join" (MPI_Gather and MPI_Comm_disconnect). The children are another MPI job with a
+ * clock of their own and are not traced: the file holds the parents' side only. */
 static void spawn_children(spawn_team *team)
 {
     char n_text[32];
     snprintf(n_text, sizeof n_text, "%ld", team->n);
     char *child_argv[] = {"--variant", "comm-spawn", "-n", n_text, NULL};
     MPI_Comm children;
+    double creating = trace_begin();
     MPI_CHECK(MPI_Comm_spawn(team->command, child_argv, team->worker_count, MPI_INFO_NULL,
                              ROOT_RANK, MPI_COMM_WORLD, &children, team->spawn_errors),
               "MPI_Comm_spawn");
+    trace_span(TRACE_MAIN, "MPI_Comm_spawn", creating, team->worker_count, TRACE_NONE);
     MPI_CHECK(MPI_Comm_set_errhandler(children, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     if (team->world_rank == ROOT_RANK) {
         for (int w = 0; w < team->worker_count; w++)
@@ -68,10 +81,12 @@ static void spawn_children(spawn_team *team)
                 mpi_die("MPI_Comm_spawn (a child)", team->spawn_errors[w]);
     }
     /* In the parent group, the root says MPI_ROOT and the other ranks MPI_PROC_NULL. */
+    double joining = trace_begin();
     MPI_CHECK(MPI_Gather(NULL, 0, MPI_UINT64_T, team->reports, 1, MPI_UINT64_T,
                          team->world_rank == ROOT_RANK ? MPI_ROOT : MPI_PROC_NULL, children),
               "MPI_Gather");
     MPI_CHECK(MPI_Comm_disconnect(&children), "MPI_Comm_disconnect");
+    trace_span(TRACE_MAIN, "join", joining, TRACE_NONE, TRACE_NONE);
 }
 
 /* A spawned child: run the loop, send the sum to the parents' rank 0, disconnect (the join). */
@@ -156,11 +171,13 @@ int main(int argc, char **argv)
                        .world_rank = world_rank, .command = argv[0],
                        .spawn_errors = checked_malloc((size_t)opt.workers, sizeof(int))};
     clear_reports(reports, opt.workers);
+    trace_open(&opt, 1); /* one track per rank: its own */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 
     double start = MPI_Wtime();
     variant->run(&team);
     double elapsed = MPI_Wtime() - start;
+    mpi_trace_write(&info, &opt);
 
     bool pass = true;
     if (world_rank == ROOT_RANK) {

@@ -17,6 +17,61 @@ def check_spawn(r, n, workers):
     assert int(r["ran"]) == workers
 
 
+def trace_check_spawn(data, r, model, variant):
+    """spawn's --trace: one "square_it" per worker (ran == workers) on the worker's own track,
+    each inside the run's start..join envelope: posix, worker w's between its own "create" and
+    "join"; omp, inside its region's create..join (two regions: the second reuses the team);
+    mpi ranks, before its rank's "join" (MPI_Gather); comm-spawn, the parents' MPI_Comm_spawn
+    and join only (the children, another MPI job, are not traced)."""
+    eps = 0.01  # microseconds: the file rounds times to 3 decimals
+    workers, ran = int(r["workers"]), int(r["ran"])
+    assert ran == workers
+    spans = [e for e in data["traceEvents"] if e.get("ph") == "X"]
+    end = lambda e: e["ts"] + e["dur"]
+    arg = lambda e: e.get("args", {}).get("first", e.get("args", {}).get("value"))
+    on = lambda name, pid, tid: sorted((e for e in spans if e["name"] == name and e["pid"] == pid
+                                        and e["tid"] == tid), key=lambda e: e["ts"])
+    if model == "mpi":
+        assert {e["pid"] for e in spans} == set(range(workers)), "a rank has no events"
+        for rank in range(workers):
+            if variant == "comm-spawn":
+                spawned, joins = on("MPI_Comm_spawn", rank, 0), on("join", rank, 0)
+                assert len(spawned) == 1 and len(joins) == 1, f"rank {rank}: {spawned} {joins}"
+                assert end(spawned[0]) <= joins[0]["ts"] + eps
+                assert not [e for e in spans if e["name"] == "square_it"]
+            else:
+                work, joins = on("square_it", rank, 1), on("join", rank, 1)
+                assert len(work) == 1 and len(joins) == 1, f"rank {rank}: {work} {joins}"
+                assert end(work[0]) <= joins[0]["ts"] + eps, f"rank {rank} joined before its work"
+        return
+    creates, joins = on("create", 0, 0), on("join", 0, 0)
+    worked = {e["tid"] for e in spans if e["name"] == "square_it"}
+    assert worked == set(range(1, workers + 1)), f"worker tracks with square_it: {sorted(worked)}"
+    if model == "posix":  # one fork/pthread_create and one waitpid/pthread_join per worker
+        assert sorted(arg(e) for e in creates) == list(range(workers))
+        assert sorted(arg(e) for e in joins) == list(range(workers))
+        create_of = {arg(e): e for e in creates}
+        join_of = {arg(e): e for e in joins}
+        for w in range(workers):
+            work = on("square_it", 0, w + 1)
+            assert len(work) == 1, f"worker {w} ran square_it {len(work)} times"
+            assert work[0]["ts"] >= create_of[w]["ts"] - eps, f"worker {w} worked before it was created"
+            assert end(work[0]) <= end(join_of[w]) + eps, f"worker {w} was joined before its work ended"
+    else:  # omp: each region is one create..join on the main track
+        assert len(creates) == len(joins) >= 1
+        for w in range(workers):
+            work = on("square_it", 0, w + 1)
+            assert len(work) == len(creates), f"thread {w}: {len(work)} square_it, {len(creates)} regions"
+            for k, e in enumerate(work):
+                assert creates[k]["ts"] - eps <= e["ts"] and end(e) <= end(joins[k]) + eps, \
+                    f"thread {w}'s square_it of region {k} is outside its create..join"
+
+
+def per_worker(r):
+    """RESULT's per_worker=a,b,c as integers, in worker order."""
+    return [int(count) for count in r["per_worker"].split(",")]
+
+
 def check_race(r, n, workers):
     expected, got, lost = int(r["expected"]), int(r["got"]), int(r["lost"])
     assert expected == workers * n
@@ -104,7 +159,8 @@ class Concept:
 CONCEPTS = {c.name: c for c in [
     Concept("spawn",
             {"posix": ["process", "thread"], "omp": ["parallel"], "mpi": ["ranks", "comm-spawn"]},
-            sizes=(0, 1, 1000), check=check_spawn, default_lines=("end main",)),
+            sizes=(0, 1, 1000), check=check_spawn, default_lines=("end main",),
+            trace_check=trace_check_spawn),
     Concept("race",
             {"posix": ["thread", "process"], "omp": ["parallel"], "mpi": ["rma"]},
             sizes=(0, 1, 3), check=check_race, args=("--delay-ms", "1"),

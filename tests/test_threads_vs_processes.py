@@ -6,14 +6,20 @@
 - spawn: every worker ran, with the notebook's default worker counts; comm-spawn's children
   are as many as the ranks; the create+join cost is reported; omp times the team's start-up
   and checks the team after the clock, from the threads' reports (a smaller team is exit 3);
+  a worker that skips square_it is a FAIL; a join that never returns meets posix spawn's
+  watchdog (exit 3 naming the worker); --trace changes no result;
 - race says it is wrong on purpose, at the top of each file and in --help.
 """
+import json
 import os
+import signal
+import subprocess
+import time
 
 import pytest
 
 from concepts import CONCEPTS
-from suite import ROOT, have_mpi, run
+from suite import ROOT, have_mpi, program, run
 
 RACE = [(m, v) for m, vs in CONCEPTS["race"].variants.items() for v in vs]
 COUNTER = [(m, v) for m, vs in CONCEPTS["counter"].variants.items() for v in vs]
@@ -136,3 +142,90 @@ def test_mpi_comm_spawn_starts_one_child_per_rank(np):
     assert float(r.result["create_join_s"]) > 0
     assert "end main" in r.lines
     assert sum(line.startswith("RESULT ") for line in r.lines) == 1  # children print nothing
+
+
+SPAWN = [(m, v) for m, vs in CONCEPTS["spawn"].variants.items() for v in vs]
+
+
+@pytest.mark.parametrize("model,variant", SPAWN, ids=[f"{m}-{v}" for m, v in SPAWN])
+def test_spawn_every_worker_did_its_own_square_it(model, variant, tmp_path):
+    """ran= counts a worker only when its sum of squares is right, and at -n 100000 a worker that
+    returns at once (ran set, no loop, or never reporting) leaves a wrong sum: 7 workers (3
+    ranks), each checked, and the trace shows each worker's square_it (trace_check)."""
+    skip_without(model)
+    path = tmp_path / "t.json"
+    r = run(model, "spawn", ["--variant", variant, "-n", 100000, "--quiet", "--trace", path,
+                             *workers_args(model, 7)], np=3)
+    assert r.returncode == 0, r.describe()
+    workers = 3 if model == "mpi" else 7
+    assert int(r.result["workers"]) == int(r.result["ran"]) == workers, r.describe()
+    CONCEPTS["spawn"].trace_check(json.loads(path.read_text()), r.result, model, variant)
+
+
+@pytest.mark.parametrize("model,variant", SPAWN, ids=[f"{m}-{v}" for m, v in SPAWN])
+def test_spawn_tracing_changes_no_result(model, variant, tmp_path):
+    skip_without(model)
+    args = ["--variant", variant, "-n", 1000, "--quiet", *workers_args(model, 3)]
+    plain = run(model, "spawn", args, np=2)
+    traced = run(model, "spawn", [*args, "--trace", tmp_path / "t.json"], np=2)
+    assert plain.returncode == traced.returncode == 0, plain.describe() + traced.describe()
+    timing = {"elapsed_s", "create_join_s", "reuse_s"}
+    assert {k: v for k, v in plain.result.items() if k not in timing} == \
+        {k: v for k, v in traced.result.items() if k not in timing}
+    assert plain.result.keys() == traced.result.keys()
+
+
+def children_of(pid):
+    kids = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def process_state(pid):
+    """R, S, T (stopped), Z (zombie) ... from /proc; None once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def test_posix_spawn_watchdog_names_a_worker_that_never_ends():
+    """A child stopped with SIGSTOP never ends, so waitpid would wait for ever: the watchdog
+    (bound: 5 s + per worker 0.05 s + 1e-7 s per square_it step, 15 s here) exits 3 naming it."""
+    cmd = [str(program("posix", "spawn")), "-w", "1", "-n", "100000000", "--quiet"]
+    for attempt in range(3):  # the child must be caught alive (it works ~0.1 s unloaded)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child, deadline = None, time.monotonic() + 10
+        while child is None and proc.poll() is None and time.monotonic() < deadline:
+            kids = children_of(proc.pid)
+            child = kids[0] if kids else None
+        stopped = False
+        if child is not None:
+            os.kill(child, signal.SIGSTOP)  # a zombie ignores it: then the run ends, try again
+            for _ in range(200):
+                if process_state(child) in ("T", "Z", "X", None):
+                    break
+                time.sleep(0.01)
+            stopped = process_state(child) == "T"
+        started = time.monotonic()
+        out, err = proc.communicate(timeout=120)
+        if stopped:
+            break
+    else:
+        pytest.skip("the child ended before it could be stopped, three times")
+    assert proc.returncode == 3, out + err
+    assert "join: 1 of 1 workers not joined after" in err and err.rstrip().endswith(": 0"), err
+    assert "RESULT" not in out
+    assert time.monotonic() - started < 60
+    for _ in range(100):  # the stopped child died with its parent (gone, or a zombie)
+        if process_state(child) in ("Z", "X", None):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"worker pid {child} outlived its parent")
