@@ -205,13 +205,13 @@ static void watchdog_start(watchdog *dog, spawn_team *team, long n)
     dog->team = team;
     dog->bound_s = join_bound_s(team->worker_count, n);
     if (sem_init(&dog->all_joined, 0, 0) != 0) die_errno("sem_init");
-    CHECK_RC(pthread_create(&dog->thread, NULL, watch_joins, dog), "pthread_create (watchdog)");
+    CHECK_RC(pthread_create(&dog->thread, NULL, watch_joins, dog), "watchdog: pthread_create");
 }
 
 static void watchdog_stop(watchdog *dog)
 {
     if (sem_post(&dog->all_joined) != 0) die_errno("sem_post");
-    CHECK_RC(pthread_join(dog->thread, NULL), "pthread_join (watchdog)");
+    CHECK_RC(pthread_join(dog->thread, NULL), "watchdog: pthread_join");
     if (sem_destroy(&dog->all_joined) != 0) die_errno("sem_destroy");
 }
 
@@ -277,9 +277,9 @@ int main(int argc, char **argv)
         team.tasks[w] = (worker_task){.n = opt.n, .worker = w, .report = &reports[w]};
         atomic_init(&team.joined[w], false);
     }
-    trace_open(&opt, opt.workers); /* before the workers start: forked ones share its buffers */
     watchdog dog;
     watchdog_start(&dog, &team, opt.n);
+    trace_open(&opt, opt.workers); /* before the workers start: forked ones share its buffers */
 
     double start = now_seconds();
     variant->run(&team);
