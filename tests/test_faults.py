@@ -201,9 +201,21 @@ def test_signal_to_parent(model, concept, variant, sig):
             ranks = run.wait_children(2)  # mpirun's children are the ranks
             assert ranks, f"ranks did not start within {START_TIMEOUT} s"
         else:
-            deadline = time.monotonic() + START_TIMEOUT  # processes or threads: wait for either
+            # processes or threads: wait for either. A program may start a helper thread (a
+            # watchdog) before it forks, so threads alone count only after a second without
+            # children: then the workers are the threads.
+            deadline = time.monotonic() + START_TIMEOUT
+            threads_since = None
             while time.monotonic() < deadline and run.proc.poll() is None:
-                if run.children() or len(os.listdir(f"/proc/{run.pid}/task")) > 1:
+                if run.children():
+                    break
+                try:
+                    threaded = len(os.listdir(f"/proc/{run.pid}/task")) > 1
+                except OSError:
+                    threaded = False
+                if threaded and threads_since is None:
+                    threads_since = time.monotonic()
+                if threads_since is not None and time.monotonic() - threads_since > 1.0:
                     break
                 time.sleep(0.02)
         time.sleep(0.3)
