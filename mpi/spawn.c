@@ -53,9 +53,11 @@ static void spawn_ranks(spawn_team *team)
     uint64_t square_sum = square_it(team->n);
     trace_span(0, "square_it", working, team->n, TRACE_NONE);
     double joining = trace_begin();
+    /* LAB: every rank sends its sum; rank 0 receives them all, in rank order, into team->reports. Hint: MPI_Gather(&square_sum, 1, MPI_UINT64_T, team->reports, 1, MPI_UINT64_T, ROOT_RANK, MPI_COMM_WORLD) inside MPI_CHECK */
     MPI_CHECK(MPI_Gather(&square_sum, 1, MPI_UINT64_T, team->reports, 1, MPI_UINT64_T, ROOT_RANK,
                          MPI_COMM_WORLD),
               "MPI_Gather");
+    /* LAB END, skeleton: (void)square_sum; */
     trace_span(0, "join", joining, TRACE_NONE, TRACE_NONE);
 }
 
@@ -70,9 +72,11 @@ static void spawn_children(spawn_team *team)
     char *child_argv[] = {"--variant", "comm-spawn", "-n", n_text, NULL};
     MPI_Comm children;
     double creating = trace_begin();
+    /* LAB: start team->worker_count children running team->command with child_argv; children is the intercommunicator to them. Hint: MPI_Comm_spawn(..., MPI_INFO_NULL, ROOT_RANK, MPI_COMM_WORLD, &children, team->spawn_errors) inside MPI_CHECK */
     MPI_CHECK(MPI_Comm_spawn(team->command, child_argv, team->worker_count, MPI_INFO_NULL,
                              ROOT_RANK, MPI_COMM_WORLD, &children, team->spawn_errors),
               "MPI_Comm_spawn");
+    /* LAB END, skeleton: children = MPI_COMM_NULL; (void)child_argv; */
     trace_span(TRACE_MAIN, "MPI_Comm_spawn", creating, team->worker_count, TRACE_NONE);
     MPI_CHECK(MPI_Comm_set_errhandler(children, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     if (team->world_rank == ROOT_RANK) {
@@ -95,8 +99,10 @@ static int run_child(MPI_Comm parent, long n)
     MPI_CHECK(MPI_Comm_set_errhandler(parent, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     uint64_t square_sum = square_it(n);
     /* Intercommunicator gather: the children send, root 0 of the remote (parent) group receives. */
+    /* LAB: send this child's sum to the parents' rank 0 (their side of the gather is written). Hint: MPI_Gather(&square_sum, 1, MPI_UINT64_T, NULL, 0, MPI_UINT64_T, ROOT_RANK, parent) inside MPI_CHECK */
     MPI_CHECK(MPI_Gather(&square_sum, 1, MPI_UINT64_T, NULL, 0, MPI_UINT64_T, ROOT_RANK, parent),
               "MPI_Gather");
+    /* LAB END, skeleton: (void)square_sum; */
     MPI_CHECK(MPI_Comm_disconnect(&parent), "MPI_Comm_disconnect");
     int rc = MPI_Finalize();
     if (rc != MPI_SUCCESS) { /* no MPI call is allowed after MPI_Finalize, not even MPI_Abort */

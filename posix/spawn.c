@@ -97,7 +97,9 @@ static void spawn_processes(spawn_team *team)
     fflush(stdout); /* or each child inherits what is still buffered */
     for (int w = 0; w < team->worker_count; w++) {
         double creating = trace_begin();
+        /* LAB: start one child, a copy of this process going on from here. Hint: pid_t pid = fork(); (0 in the child, its pid in the parent) */
         pid_t pid = fork();
+        /* LAB END, skeleton: pid_t pid = -1; errno = ENOSYS; */
         if (pid < 0) {
             int fork_errno = errno;
             stop_workers(team->children, w); /* the children already started */
@@ -107,7 +109,9 @@ static void spawn_processes(spawn_team *team)
             mark_forked_child(); /* from now on die_* leave with _exit */
             die_with_parent(parent);
             run_worker(&team->tasks[w]);
+            /* LAB: the child's work is done: end the child here, or it goes on running the parent's loop. Hint: _exit(EXIT_PASS), not return or exit() */
             _exit(EXIT_PASS);    /* not exit(): the parent's stdio buffers are not its to flush */
+            /* LAB END */
         }
         team->children[w] = pid;
         trace_span(TRACE_MAIN, "create", creating, w, pid);
@@ -117,7 +121,9 @@ static void spawn_processes(spawn_team *team)
     for (int joined = 0; joined < team->worker_count;) {
         int status;
         double joining = trace_begin();
+        /* LAB: wait for any child to end and learn which one and how. Hint: pid_t pid = waitpid(-1, &status, 0); */
         pid_t pid = waitpid(-1, &status, 0);
+        /* LAB END, skeleton: pid_t pid = -1; errno = ECHILD; status = 0; */
         if (pid < 0) {
             if (errno == EINTR) continue;
             die_errno("waitpid");
@@ -146,13 +152,17 @@ static void spawn_threads(spawn_team *team)
 {
     for (int w = 0; w < team->worker_count; w++) {
         double creating = trace_begin();
+        /* LAB: start thread w running thread_main on its task. Hint: pthread_create(&team->threads[w], NULL, thread_main, &team->tasks[w]) inside CHECK_RC */
         CHECK_RC(pthread_create(&team->threads[w], NULL, thread_main, &team->tasks[w]),
                  "pthread_create");
+        /* LAB END, skeleton: (void)thread_main; */
         trace_span(TRACE_MAIN, "create", creating, w, TRACE_NONE);
     }
     for (int w = 0; w < team->worker_count; w++) {
         double joining = trace_begin();
+        /* LAB: wait for thread w to end. Hint: pthread_join(team->threads[w], NULL) inside CHECK_RC */
         CHECK_RC(pthread_join(team->threads[w], NULL), "pthread_join");
+        /* LAB END */
         atomic_store(&team->joined[w], true);
         trace_span(TRACE_MAIN, "join", joining, w, TRACE_NONE);
     }
