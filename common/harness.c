@@ -287,6 +287,17 @@ void print_u64_list(const uint64_t *values, size_t count)
     printf("]\n");
 }
 
+const char *per_worker_text(const long long *counts, int workers)
+{
+    static char text[MAX_WORKERS * 21 + 1]; /* 20 characters for a long long, and a comma */
+    size_t used = 0;
+    text[0] = '\0';
+    for (int w = 0; w < workers && w < MAX_WORKERS; w++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%lld", w == 0 ? "" : ",",
+                                 counts[w]);
+    return text;
+}
+
 void print_double_list(const double *values, size_t count)
 {
     putchar('[');

@@ -142,6 +142,10 @@ void print_result(const program_info *info, const options *opt, bool pass,
                   double elapsed_s, const char *extra_fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* RESULT's per_worker= value: counts[0..workers-1] in worker order, as "a,b,c". The text is in
+ * a static buffer that the next call overwrites (a program prints one RESULT line). */
+const char *per_worker_text(const long long *counts, int workers);
+
 /* ---- exact verification (each prints what differed to stderr and returns false) ---- */
 
 /* i^3 mod 2^64, the value pool_cube's workers compute. */

@@ -120,6 +120,58 @@ static void put_args(FILE *out, const trace_event *event)
  * there are no ranks). */
 static int tid_of(const trace_event *event) { return event->worker + 1; }
 
+static const char *repeat_span, *repeat_mark; /* trace_mark_repeats; NULL: no marks */
+
+void trace_mark_repeats(const char *span, const char *mark)
+{
+    repeat_span = span;
+    repeat_mark = mark;
+}
+
+typedef struct {
+    const trace_event *event;
+    int pid;
+} placed_event;
+
+static int by_first_then_end(const void *left, const void *right)
+{
+    const trace_event *a = ((const placed_event *)left)->event;
+    const trace_event *b = ((const placed_event *)right)->event;
+    if (a->first != b->first) return a->first < b->first ? -1 : 1;
+    return (a->end > b->end) - (a->end < b->end);
+}
+
+/* The instants trace_mark_repeats asks for, after the events (ts order does not matter). */
+static void put_repeat_marks(FILE *out, const program_info *info, const trace_event *events,
+                             size_t count, const int *rank_of_event)
+{
+    placed_event *spans = checked_malloc(count > 0 ? count : 1, sizeof *spans);
+    size_t found = 0;
+    for (size_t k = 0; k < count; k++)
+        if (events[k].phase == 'X' && strncmp(events[k].name, repeat_span, TRACE_NAME_MAX) == 0)
+            spans[found++] = (placed_event){&events[k], rank_of_event ? rank_of_event[k] : 0};
+    qsort(spans, found, sizeof *spans, by_first_then_end);
+    for (size_t group = 0, next; group < found; group = next) {
+        for (next = group + 1; next < found && spans[next].event->first == spans[group].event->first;)
+            next++;
+        for (size_t k = group + 1; k < next; k++) {
+            bool other_track = false;
+            for (size_t j = group; j < k && !other_track; j++)
+                other_track = spans[j].pid != spans[k].pid ||
+                              spans[j].event->worker != spans[k].event->worker;
+            if (!other_track) continue;
+            const trace_event *event = spans[k].event;
+            fputs(",\n{\"name\":", out);
+            put_string(out, repeat_mark);
+            fprintf(out, ",\"cat\":\"%s\",\"ph\":\"i\",\"ts\":%.3f,\"pid\":%d,\"tid\":%d,\"s\":\"t\"",
+                    info->concept, event->end * 1e6, spans[k].pid, tid_of(event));
+            put_args(out, event);
+            fputc('}', out);
+        }
+    }
+    free(spans);
+}
+
 void trace_write_events(const program_info *info, const options *opt, trace_event *events,
                         size_t count, long long dropped, const int *rank_of_event, int ranks)
 {
@@ -187,6 +239,7 @@ void trace_write_events(const program_info *info, const options *opt, trace_even
         put_args(out, event);
         fputc('}', out);
     }
+    if (repeat_span != NULL && count > 0) put_repeat_marks(out, info, events, count, rank_of_event);
     fputs("\n]}\n", out);
     if (fflush(out) != 0 || ferror(out)) die_errno("write (trace file)");
     if (fclose(out) != 0) die_errno("fclose (trace file)");

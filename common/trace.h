@@ -113,6 +113,13 @@ static inline void trace_flow_in(int worker, const char *name, long long id) { t
  * be written. No-op without --trace. */
 void trace_write(const program_info *info, const options *opt);
 
+/* The race's lost updates, found when the file is written (every rank's events, clocks aligned):
+ * among the spans named `span` whose first number (the value read) is the same, each one that
+ * ends after a span of another track gets an instant named `mark` at its end (args: the value
+ * read, the value written). Two workers read the same value, so both wrote the same value plus
+ * one: the later write overwrote the earlier one's update. Off unless called (before writing). */
+void trace_mark_repeats(const char *span, const char *mark);
+
 /* ---- for mpi_harness: the buffers as one array, and the writer over an array ---- */
 
 /* Every recorded event of this process, tracks in order; *dropped gets the dropped count. */

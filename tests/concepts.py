@@ -5,7 +5,10 @@ variants each model has, which sizes the matrix runs, extra arguments, and how t
 RESULT line against closed forms computed here, independently of the program's own check.
 """
 import os
+from collections import Counter
 from dataclasses import dataclass, field
+
+from trace_format import spans
 
 U64 = 2**64
 POSIX_WORKERS = (1, 2, 3, 4, 7)
@@ -78,11 +81,114 @@ def check_race(r, n, workers):
     if n > 0:
         assert 1 <= got <= expected  # a demonstration: updates may be lost, never invented
     assert lost == expected - got
+    # reads by each worker: every worker made all its n read..write steps (a worker that
+    # returned at once would read 0 times and lose nothing, hiding the race)
+    assert per_worker(r) == [n] * workers, r["per_worker"]
 
 
 def check_counter(r, n, workers):
     assert int(r["expected"]) == workers * n
     assert int(r["got"]) == workers * n
+    # increments by each worker: each made its n, and together they are the end value (a
+    # shared count where a private one belongs shows here: a worker reports others' ones)
+    assert per_worker(r) == [n] * workers, r["per_worker"]
+    assert sum(per_worker(r)) == int(r["got"])
+
+
+def track(event):
+    return event["pid"], event["tid"]
+
+
+def per_track(events):
+    return Counter(track(e) for e in events)
+
+
+def overlapping_pairs(steps):
+    """Pairs of spans on different tracks whose time intervals overlap."""
+    steps = sorted(steps, key=lambda e: e["ts"])
+    pairs = 0
+    for k, a in enumerate(steps):
+        for b in steps[k + 1:]:
+            if b["ts"] >= a["ts"] + a["dur"]:
+                break
+            pairs += track(a) != track(b)
+    return pairs
+
+
+def trace_check_race(data, r, model, variant):
+    """Every worker's read..write steps (value read, value written) are there; a lost update
+    needs a step of one worker inside another's read..write, so at least `lost` pairs overlap;
+    each "lost update" mark ends a step whose value another worker had read and written
+    before it, and there are never more marks than updates lost."""
+    workers, n, lost = int(r["workers"]), int(r["n"]), int(r["lost"])
+    steps = spans(data, "read..write")
+    assert all(e["args"]["last"] == e["args"]["first"] + 1 for e in steps)
+    if data["otherData"]["dropped_events"] == 0:
+        assert sorted(per_track(steps).values()) == ([n] * workers if n > 0 else [])
+    assert overlapping_pairs(steps) >= lost, (overlapping_pairs(steps), lost)
+    marks = [e for e in data["traceEvents"] if e.get("ph") == "i" and e["name"] == "lost update"]
+    assert len(marks) <= lost
+    ends = {(track(e), round(e["ts"] + e["dur"], 3)): e for e in steps}
+    for mark in marks:
+        step = ends.get((track(mark), round(mark["ts"], 3)))
+        assert step is not None, f"a lost update mark at no step's end: {mark}"
+        assert mark["args"] == step["args"]
+        assert any(e["args"]["first"] == step["args"]["first"] and track(e) != track(step)
+                   and e["ts"] + e["dur"] <= mark["ts"] for e in steps), mark
+
+
+# The counter's variants whose steps hold a lock (the pause inside it), and the span of one
+# step in the others.
+LOCKED = {("posix", "mutex"), ("posix", "spin"), ("posix", "process"), ("omp", "critical"),
+          ("omp", "lock"), ("mpi", "rma-lock")}
+ONE_STEP = {("posix", "atomic"): "atomic add", ("omp", "atomic"): "atomic add",
+            ("mpi", "fetch-op"): "MPI_Fetch_and_op"}
+# MPI ranks' clocks are aligned at a barrier, to within its skew: holds of different ranks may
+# seem to overlap by that much (a hold's span lies inside the lock's real tenure, which is
+# longer by the lock's messages).
+MPI_SKEW_US = 2000.0
+
+
+def trace_check_counter(data, r, model, variant):
+    """Locked variants: one "lock hold" per step, holds on the one counter never overlap in
+    time, and the values read are 0..expected-1, each once. Atomic ones: one span per step.
+    Reduction: one private count per worker, adding up to the end value."""
+    workers, n, expected = int(r["workers"]), int(r["n"]), int(r["expected"])
+    complete = data["otherData"]["dropped_events"] == 0
+    each_worker_n = [n] * workers if n > 0 else []
+    if (model, variant) in LOCKED:
+        holds = sorted(spans(data, "lock hold"), key=lambda e: e["ts"])
+        assert all(e["args"]["last"] == e["args"]["first"] + 1 for e in holds)
+        if complete:
+            assert sorted(per_track(holds).values()) == each_worker_n
+            assert sorted(e["args"]["first"] for e in holds) == list(range(expected))
+            for name in (("MPI_Win_lock", "MPI_Get", "MPI_Win_unlock") if model == "mpi"
+                         else ("lock wait",)):
+                assert len(spans(data, name)) == expected, name
+        slack = MPI_SKEW_US if model == "mpi" else 0.0
+        for before, after in zip(holds, holds[1:]):
+            assert after["ts"] + slack >= before["ts"] + before["dur"], \
+                f"two lock holds overlap: {before} and {after}"
+    elif (model, variant) in ONE_STEP:
+        steps = spans(data, ONE_STEP[(model, variant)])
+        if complete:
+            assert sorted(per_track(steps).values()) == each_worker_n
+    else:
+        counts = spans(data, "private count")
+        assert sorted(per_track(counts).values()) == [1] * workers
+        assert sorted(e["args"]["last"] for e in counts) == [n] * workers
+        assert sum(e["args"]["last"] for e in counts) == expected
+        if model == "mpi":
+            assert sorted(per_track(spans(data, "MPI_Reduce")).values()) == [1] * workers
+        else:
+            added = [e for e in data["traceEvents"] if e.get("name") == "counts added"]
+            assert [e["args"]["value"] for e in added] == [expected]
+
+
+# Items each worker must have had before a worker with none is a bug (a worker that returned at
+# once, a pool that hides it): the matrix's --delay-ms row makes every item last, so that each
+# worker, started while the queue still holds items, takes some.
+QUEUE_ITEMS_PER_WORKER = 50
 
 
 def check_queue(r, n, workers):
@@ -140,6 +246,9 @@ class Concept:
     # trace_check(data, result, model, variant) asserts what a --trace file of this concept must
     # show beyond the format (tests/test_traces.py): None until the concept's programs trace.
     trace_check: callable = None
+    # More matrix rows: (extra arguments, sizes), run at every worker count like sizes x args
+    # (e.g. a pause inside the step, so that a removed lock is seen at once).
+    more_rows: tuple = ()
 
     def working(self, model, variant, started):
         """The RESULT's workers= for `started` threads, processes or ranks (-w, -np)."""
@@ -164,14 +273,20 @@ CONCEPTS = {c.name: c for c in [
     Concept("race",
             {"posix": ["thread", "process"], "omp": ["parallel"], "mpi": ["rma"]},
             sizes=(0, 1, 3), check=check_race, args=("--delay-ms", "1"),
-            default_lines=("start value 0", "end value 1", "end main"), default_workers=2),
+            default_lines=("start value 0", "end value 1", "end main"), default_workers=2,
+            trace_check=trace_check_race),
     Concept("counter",
             {"posix": ["mutex", "spin", "atomic", "process"],
              "omp": ["critical", "atomic", "lock", "reduction"],
              "mpi": ["reduce", "rma-lock", "fetch-op"]},
             sizes=(0, 1, 1000), check=check_counter,
             default_lines=("Number at the beginning is 0", "Number at the end is 200"),
-            default_workers=2),
+            default_workers=2, trace_check=trace_check_counter,
+            # A missing lock, atomic or reduction loses nothing at these sizes without a pause
+            # (each worker's n steps take less time than starting the next worker). A pause
+            # inside the step makes every step of every worker overlap the others': a lost
+            # update in the first steps, every run, in milliseconds.
+            more_rows=((("--delay-ms", "1"), (2, 10)),)),
     Concept("queue",
             {"posix": ["thread"], "omp": ["tasks", "locked"], "mpi": ["manager"]},
             sizes=(0, 1, 19), check=check_queue, default_lines=("end main",), default_workers=10,

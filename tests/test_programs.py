@@ -31,20 +31,27 @@ def matrix():
             for workers in (MPI_RANKS if model == "mpi" else POSIX_WORKERS):
                 for n in concept.sizes:
                     quick = workers == CHECK_WORKERS and n == check_n(concept)
-                    yield pytest.param(model, name, variant, workers, n,
+                    yield pytest.param(model, name, variant, workers, n, concept.args,
                                        id=f"{model}-{name}-{variant}-w{workers}-n{n}",
                                        marks=[pytest.mark.check] if quick else [])
+                # the concept's extra rows (e.g. a pause inside the step): their arguments
+                # are in the id
+                for args, sizes in concept.more_rows:
+                    for n in sizes:
+                        yield pytest.param(model, name, variant, workers, n, args,
+                                           id=f"{model}-{name}-{variant}-w{workers}-n{n}"
+                                              f"{''.join(map(str, args))}")
 
 
 def workers_args(model, workers):
     return [] if model == "mpi" else ["-w", workers]
 
 
-@pytest.mark.parametrize("model,name,variant,workers,n", list(matrix()))
-def test_matrix(model, name, variant, workers, n):
+@pytest.mark.parametrize("model,name,variant,workers,n,args", list(matrix()))
+def test_matrix(model, name, variant, workers, n, args):
     concept = CONCEPTS[name]
     r = run(model, name, ["-n", n, "--variant", variant, "--quiet", *workers_args(model, workers),
-                          *concept.args], np=workers, timeout=concept.timeout)
+                          *args], np=workers, timeout=concept.timeout)
     assert r.returncode == 0, r.describe()
     assert r.stderr.strip() == "" or model == "mpi", r.describe()
     res = r.result
