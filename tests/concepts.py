@@ -191,9 +191,90 @@ def trace_check_counter(data, r, model, variant):
 QUEUE_ITEMS_PER_WORKER = 50
 
 
-def check_queue(r, n, workers):
+def check_queue(r, n, workers, model=None, variant=None):
     assert int(r["processed"]) == n
     assert int(r["checksum"]) == n * (n + 1) // 2
+    # items taken by each worker (mpi: each worker rank; rank 0 apart when it only manages):
+    # together every item, once
+    counts = per_worker(r)
+    assert len(counts) == workers and sum(counts) == n, r["per_worker"]
+    # Every worker took part. Not asserted for omp tasks: OpenMP promises no spread of tasks
+    # over the team (the creating thread may run every task itself while it waits at the
+    # taskgroup's end), so a thread without a task is no bug there (docs/queue.md).
+    if n >= QUEUE_ITEMS_PER_WORKER * workers and (model, variant) != ("omp", "tasks"):
+        assert all(counts), f"a worker took no item: per_worker={r['per_worker']}"
+
+
+def trace_tracks(data):
+    """(pid, tid) of each named track -> its name ("main", "worker 2", "rank 1")."""
+    return {(e["pid"], e["tid"]): e["args"]["name"] for e in data["traceEvents"]
+            if e.get("ph") == "M" and e["name"] == "thread_name"}
+
+
+def trace_check_queue(data, r, model, variant):
+    """Every item got exactly once: the "item" spans' numbers are 1..n, once each, on the
+    workers' tracks, as many on each as its per_worker= count. posix, omp: main's "put" covers
+    every item and its "join" ends after the last item's task_done. mpi: rank 0's "manage" loop
+    ends after every ASK arrived; one ITEM arrow per item, from rank 0 to the worker rank whose
+    "item" span has that number (the span starts after the arrow arrived); an ASK arrow for every
+    request (each item's task_done, and each worker's first ask)."""
+    n, workers = int(r["n"]), int(r["workers"])
+    items = spans(data, "item")
+    if data["otherData"]["dropped_events"] > 0:  # a full buffer: what is there, at most once
+        assert len({e["args"]["value"] for e in items}) == len(items)
+        return
+    assert sorted(e["args"]["value"] for e in items) == list(range(1, n + 1)), \
+        "not every item got exactly once"
+    tracks = trace_tracks(data)
+    if model == "mpi":
+        ranks = int(r["ranks"])
+        worker_tracks = [(0, 1)] if ranks == 1 else [(rank, 1) for rank in range(1, ranks)]
+    else:
+        worker_tracks = [(0, w + 1) for w in range(workers)]
+        assert tracks[(0, 0)] == "main"
+    on_track = per_track(items)
+    assert [on_track[t] for t in worker_tracks] == per_worker(r), (on_track, r["per_worker"])
+    last_done = max((e["ts"] + e["dur"] for e in items), default=0.0)
+    if model != "mpi":
+        puts = spans(data, "put")
+        assert all(track(e) == (0, 0) for e in puts)
+        if variant == "locked":  # the queue 1..n filled at once
+            assert [e["args"] for e in puts] == [{"first": 1, "last": n}]
+        else:
+            assert sorted(e["args"]["value"] for e in puts) == list(range(1, n + 1))
+        [join] = spans(data, "join")
+        assert track(join) == (0, 0)
+        assert join["ts"] + join["dur"] >= last_done, "join ended before the last task_done"
+        return
+    flows = [e for e in data["traceEvents"] if e.get("ph") in ("s", "f")]
+    if ranks == 1:
+        assert flows == [] and spans(data, "manage") == []  # rank 0 alone works, asks nobody
+        return
+    [manage] = spans(data, "manage")
+    assert track(manage) == (0, 0)
+    item_sent = {e["id"]: e for e in flows if e["name"] == "ITEM" and e["ph"] == "s"}
+    item_got = {e["id"]: e for e in flows if e["name"] == "ITEM" and e["ph"] == "f"}
+    assert len(item_sent) == len(item_got) == n
+    assert all(track(e) == (0, 0) for e in item_sent.values())
+    # Where the ranks' clocks (aligned at a barrier, to within its skew) would draw an arrow
+    # backwards, the writer moves its end up to its start: such an end is no arrival time, and
+    # the order checks below compare only arrivals on the clock of the rank they happened on.
+    def arrived(end, start):
+        return end["ts"] != start["ts"]
+    span_of = {e["args"]["value"]: e for e in items}
+    for flow_id, end in item_got.items():
+        number = flow_id - (1 << 32)  # trace_message_id(ROOT_RANK, item)
+        assert track(end) in worker_tracks and track(end) == track(span_of[number]), end
+        if arrived(end, item_sent[flow_id]):
+            assert end["ts"] <= span_of[number]["ts"], (end, span_of[number])
+    ask_sent = {e["id"]: e for e in flows if e["name"] == "ASK" and e["ph"] == "s"}
+    ask_got = {e["id"]: e for e in flows if e["name"] == "ASK" and e["ph"] == "f"}
+    assert len(ask_sent) == len(ask_got) == n + workers
+    assert all(track(e) == (0, 0) for e in ask_got.values())
+    assert all(track(e) in worker_tracks for e in ask_sent.values())
+    for flow_id, end in ask_got.items():
+        if arrived(end, ask_sent[flow_id]):
+            assert manage["ts"] + manage["dur"] >= end["ts"], ("an ASK after the join", end)
 
 
 def check_shared_array(r, n, workers, variant=None):
@@ -290,8 +371,12 @@ CONCEPTS = {c.name: c for c in [
     Concept("queue",
             {"posix": ["thread"], "omp": ["tasks", "locked"], "mpi": ["manager"]},
             sizes=(0, 1, 19), check=check_queue, default_lines=("end main",), default_workers=10,
+            check_takes=("model", "variant"),
             # rank 0 holds the queue and only hands out items: the other ranks are the workers
-            coordinator={("mpi", "manager"): "ranks"}),
+            coordinator={("mpi", "manager"): "ranks"}, trace_check=trace_check_queue,
+            # Every worker takes part (check_queue): a pause on every item keeps the queue from
+            # running dry before the last worker is up, so each of up to 7 has 50+ items to share.
+            more_rows=((("--delay-ms", "2"), (400,)),)),
     Concept("shared_array",
             {"posix": ["process", "thread", "private"], "omp": ["atomic", "critical", "reduction"],
              "mpi": ["accumulate", "shm"]},

@@ -4,6 +4,9 @@
               exactly-once themselves; the closed forms of concepts.py check them again)
   workers     mpi queue: rank 0 only manages, so workers= counts the other ranks and ranks= all
               of them, and the human summary says the same number
+  watchdog    queue built with its task_done lost (one per model): exit 3 within seconds, naming
+              what is unfinished, instead of a hang that only the test's timeout ends
+  tracing     queue: --trace changes no RESULT key but elapsed_s and who took which item
   order       the default producers run prints every producer's values, each in its own order
   dead        a producer process or an MPI worker rank killed mid-run: the run ends with an
               error (posix: exit 3 naming the worker) and never hangs; the consumer is stopped
@@ -13,6 +16,7 @@
               no new /dev/shm or /dev/mqueue entry (tests/leftovers.py)
 """
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -148,6 +152,91 @@ def test_queue_mpi_manager_is_not_a_worker(np):
     got = [int(line.split()[2]) for line in r.stdout.splitlines() if line.startswith("in worker ")]
     assert len(got) == 6, r.describe()
     assert set(got) <= ({0} if np == 1 else set(range(1, np))), r.describe()  # rank 0 works alone only
+
+
+# ---------------------------------------------------------------- queue: no hang survives
+
+# The lost task_done, one per model, as a student would write it: posix forgets the call (the
+# notebook's `q.task_done` without parentheses), omp locked forgets to give the lock back (the
+# other threads wait for it for ever at the region's end), the mpi worker stops reporting the
+# items it finished (no ASK after the first: rank 0 waits for one that never comes).
+LOST_TASK_DONE = {
+    "posix": ("        queue_task_done(queue);\n", "        /* task_done forgotten */\n"),
+    "omp": ("    omp_unset_lock(&q->lock);\n", "    /* the lock is never given back */\n"),
+    "mpi": ("        MPI_CHECK(MPI_Send(&done_item, 1, MPI_LONG, ROOT_RANK, TAG_ASK",
+            "        if (done_item == NOTHING_DONE) MPI_CHECK(MPI_Send(&done_item, 1, MPI_LONG, "
+            "ROOT_RANK, TAG_ASK"),
+}
+# What each watchdog names: the items of a default run (19) and how many were done.
+UNFINISHED = {"posix": r"posix/queue: join: 19 tasks put, 0 done after 10 s$",
+              "omp": r"omp/queue: join: 1 of 19 items done after 10 s$",
+              "mpi": r"mpi/queue: join: \d+ items handed out, 0 done, 2 of 2 workers not stopped "
+                     r"after 10 s$"}
+# The watchdog's bound for 19 items is 10 s: the run must end well before a test's timeout.
+HANG_ENDS_WITHIN_S = 45
+
+
+def build_mutant(model, tmp_path):
+    """model/queue.c with its task_done lost, compiled like the Makefile does (-Werror aside: the
+    mutant leaves a function unused)."""
+    old, new = LOST_TASK_DONE[model]
+    source = (ROOT / model / "queue.c").read_text()
+    assert source.count(old) == 1, f"{model}/queue.c changed: update LOST_TASK_DONE"
+    (tmp_path / model).mkdir()
+    (tmp_path / model / "queue.c").write_text(source.replace(old, new))
+    (tmp_path / "common").symlink_to(ROOT / "common")
+    common = [str(ROOT / "common" / f) for f in ("harness.c", "trace.c")]
+    compiler, extra = {"posix": (os.environ.get("CC", "cc"), ["-pthread"]),
+                       "omp": (os.environ.get("CC", "cc"), ["-fopenmp"]),
+                       "mpi": (os.environ.get("MPICC", "mpicc"),
+                               [str(ROOT / "common" / "mpi_harness.c")])}[model]
+    binary = tmp_path / "queue"
+    subprocess.run([compiler, "-std=c11", "-O2", "-o", str(binary), str(tmp_path / model / "queue.c"),
+                    *common, *extra], check=True, timeout=300)
+    return binary
+
+
+@pytest.mark.parametrize("model", ["posix", "omp", "mpi"])
+def test_queue_lost_task_done_is_exit_3_in_seconds(model, tmp_path):
+    """Without its task_done the join would wait for ever (and a test with it, to its timeout):
+    the watchdog ends the run in seconds, exit 3, naming what is unfinished."""
+    built(model, "queue")
+    binary = build_mutant(model, tmp_path)
+    cmd = [str(binary), "--quiet"] + (["--variant", "locked"] if model == "omp" else [])
+    env = dict(os.environ)
+    if model == "mpi":
+        cmd = [MPIRUN, "-np", "3", *cmd]
+        env.update(MPI_ENV)
+    started = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=HANG_ENDS_WITHIN_S, env=env,
+                       stdin=subprocess.DEVNULL, start_new_session=True)
+    took = time.monotonic() - started
+    assert r.returncode == 3, f"exit {r.returncode} after {took:.1f} s\n{r.stderr}"
+    assert re.search(UNFINISHED[model], r.stderr, re.MULTILINE), r.stderr
+    assert "status=PASS" not in r.stdout
+
+
+# ---------------------------------------------------------------- queue: tracing changes nothing
+
+QUEUE_VARIANTS = [(m, v) for m in ("posix", "omp", "mpi") for v in CONCEPTS["queue"].variants[m]]
+
+
+@pytest.mark.parametrize("model,variant", QUEUE_VARIANTS, ids=[f"{m}-{v}" for m, v in QUEUE_VARIANTS])
+def test_queue_tracing_changes_no_result(model, variant, tmp_path):
+    """The same RESULT with and without --trace, apart from elapsed_s and which worker took which
+    item (per_worker: its length and sum are the same)."""
+    built(model, "queue")
+    args = ["-n", 19, "--variant", variant, "--quiet"] + ([] if model == "mpi" else ["-w", 3])
+    plain = run_to_end(model, "queue", args, np=3)
+    traced = run_to_end(model, "queue", [*args, "--trace", tmp_path / "t.json"], np=3)
+    assert (tmp_path / "t.json").exists(), traced.describe()
+    for r in (plain, traced):
+        assert_passed(r, "queue", 19, 2 if model == "mpi" else 3, model)
+    varying = ("elapsed_s", "per_worker")
+    assert {k: v for k, v in plain.result.items() if k not in varying} == \
+        {k: v for k, v in traced.result.items() if k not in varying}
+    counts = [[int(c) for c in r.result["per_worker"].split(",")] for r in (plain, traced)]
+    assert [len(c) for c in counts] == [len(counts[0])] * 2 and [sum(c) for c in counts] == [19, 19]
 
 
 @pytest.mark.parametrize("model,variant", PRODUCER_VARIANTS,

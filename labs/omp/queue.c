@@ -23,17 +23,25 @@
  *           the queue is empty; the region's closing barrier is the join.
  * Either way the team ends with its region: no thread is left running, unlike the notebook's
  * daemon threads, which die with the program in mid-loop. The threads log what they took; the
- * "in worker W got I" lines are printed from that log after the timed part.
+ * "in worker W got I" lines are printed from that log after the timed part, and per_worker=
+ * counts the items each thread took. --delay-ms D pauses D ms on every item. --trace shows
+ * main's "put" and "join" and, on the track of the thread that took it, each "item" (a task's
+ * run). A join that outlasts a bound scaled to n is exit 3 naming what is unfinished.
  *
  * Run:  ./omp/queue
  *       OMP_NUM_THREADS=2 ./omp/queue -n 1000000 --variant locked --quiet
+ *       ./omp/queue -n 40 -w 4 --delay-ms 5 --trace queue.json
  */
+#define _POSIX_C_SOURCE 200809L
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../../common/harness.h"
 #include "../../common/omp_team.h"
+#include "../../common/trace.h"
 
 /* What the workers did, for the check and the lines: every item done and who did it, in the
  * order they were done. */
@@ -92,37 +100,93 @@ static bool queue_get(locked_queue *q, long *item)
 typedef struct {
     long n;
     int worker_count;
+    long delay_ms; /* the pause on every item (--delay-ms) */
+    double bound_s; /* the watchdog's */
     processed_log log;
     locked_queue queue; /* locked's; tasks queues in OpenMP's task pool */
 } queue_job;
 
+/* What a worker does with an item it took: log it, pause (--delay-ms). The "item" span runs
+ * from get (the task starts) to task_done (it returns). */
+static void take_item(queue_job *job, long item, int worker)
+{
+    double taken = trace_begin();
+    log_processed(&job->log, item, worker);
+    if (job->delay_ms > 0) sleep_ms(job->delay_ms);
+    trace_span(worker, "item", taken, item, TRACE_NONE);
+}
+
 /* ---- tasks: OpenMP's task pool is the queue ---- */
 static void drain_with_tasks(queue_job *job)
 {
-    processed_log *log = &job->log;
-#pragma omp parallel num_threads(job->worker_count) default(none) shared(job, log)
+#pragma omp parallel num_threads(job->worker_count) default(none) shared(job)
 #pragma omp single /* one thread puts */
     {
+        double joining;
 #pragma omp taskgroup
         {
             for (long item = 1; item <= job->n; item++) {
-#pragma omp task default(none) firstprivate(item) shared(log)
-                log_processed(log, item, omp_get_thread_num()); /* a thread of the team takes it */
+                double putting = trace_begin();
+#pragma omp task default(none) firstprivate(item) shared(job)
+                take_item(job, item, omp_get_thread_num()); /* a thread of the team takes it */
+                trace_span(TRACE_MAIN, "put", putting, item, TRACE_NONE);
             }
+            joining = trace_begin();
         } /* q.join(): every task created in the group has finished */
+        trace_span(TRACE_MAIN, "join", joining, job->n, TRACE_NONE);
     }
 }
 
 static void drain_with_lock(queue_job *job)
 {
     locked_queue *queue = &job->queue;
+    double putting = trace_begin();
     queue->next_item = 1; /* q.put(1) .. q.put(n) */
     queue->last_item = job->n;
-#pragma omp parallel num_threads(job->worker_count) default(none) shared(job, queue)
+    trace_span(TRACE_MAIN, "put", putting, 1, job->n);
+    double joining = 0.0;
+#pragma omp parallel num_threads(job->worker_count) default(none) shared(job, queue, joining)
     {
+        int worker = omp_get_thread_num();
         long item;
-        while (queue_get(queue, &item)) log_processed(&job->log, item, omp_get_thread_num());
+        while (queue_get(queue, &item)) take_item(job, item, worker);
+        if (worker == 0) joining = trace_begin(); /* the main thread waits for the others */
     } /* the region's barrier: every thread found the queue empty and finished its last item */
+    trace_span(TRACE_MAIN, "join", joining, job->n, TRACE_NONE);
+}
+
+/* ---- the watchdog: the join cannot wait for ever ----
+ * Both joins are OpenMP's own waits (the end of the taskgroup, the region's closing barrier):
+ * no call of ours waits there, so there is no wait of ours to bound. A POSIX timer, armed
+ * before the clock, fires once the bound has passed; its notification runs in a thread of its
+ * own (SIGEV_THREAD), outside the team, and exits 3 naming what is unfinished. The bound grows
+ * with the work and is generous, so a correct run on a loaded machine never meets it. */
+static double join_bound_s(long n, long delay_ms)
+{
+    return 10.0 + (double)n * (1e-3 + (double)delay_ms / 1000.0);
+}
+
+static void watchdog_fires(union sigval job_pointer)
+{
+    queue_job *job = job_pointer.sival_ptr;
+    size_t done;
+#pragma omp atomic read
+    done = job->log.count;
+    die_msg("join: %zu of %ld items done after %.0f s", done, job->n, job->bound_s);
+}
+
+static timer_t watchdog_start(queue_job *job)
+{
+    struct sigevent notify = {.sigev_notify = SIGEV_THREAD};
+    notify.sigev_notify_function = watchdog_fires;
+    notify.sigev_value.sival_ptr = job;
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &notify, &timer) != 0) die_errno("timer_create");
+    struct itimerspec once = {.it_interval = {0, 0}};
+    once.it_value.tv_sec = (time_t)job->bound_s;
+    once.it_value.tv_nsec = (long)((job->bound_s - (double)once.it_value.tv_sec) * 1e9);
+    if (timer_settime(timer, 0, &once, NULL) != 0) die_errno("timer_settime");
+    return timer;
 }
 
 /* The variants: name, --help line, the function that runs it. The first is the default. */
@@ -144,17 +208,24 @@ static const program_info info = {
     .default_n = 19,
     .max_n = 100000000,
     .default_workers = 10,
+    .takes_delay = true,
+    .default_delay_ms = 0,
+    .note = "--delay-ms D: each worker pauses D ms on every item it takes, between get and\n"
+            "task_done (tasks: inside the task), per_worker= in RESULT counts each one's items.",
 };
 
-/* Every item 1..n processed exactly once: the lines from the log, the summary, the RESULT. */
+/* Every item 1..n processed exactly once: the lines from the log, the items per worker, the
+ * summary, the RESULT. */
 static bool verify_and_report(const options *opt, const queue_job *job, double elapsed)
 {
     const processed_log *log = &job->log;
     long n = job->n;
     long checksum = 0;
+    long long *per_worker = checked_calloc((size_t)job->worker_count, sizeof *per_worker);
     for (size_t k = 0; k < log->count && k < log->capacity; k++) {
         say(opt, "in worker %d got %ld\n", log->workers[k], log->items[k]);
         checksum += log->items[k];
+        per_worker[log->workers[k]]++;
     }
     bool pass = verify_count("items processed", n, (long long)log->count);
     pass = pass && verify_exactly_once(log->items, log->count, n);
@@ -162,7 +233,9 @@ static bool verify_and_report(const options *opt, const queue_job *job, double e
     say(opt, "end main\n");
     printf("%d workers processed %zu of %ld items (expected %ld), checksum %ld (expected %ld)\n",
            opt->workers, log->count, n, n, checksum, n * (n + 1) / 2);
-    print_result(&info, opt, pass, elapsed, "processed=%zu checksum=%ld", log->count, checksum);
+    print_result(&info, opt, pass, elapsed, "processed=%zu checksum=%ld per_worker=%s", log->count,
+                 checksum, per_worker_text(per_worker, job->worker_count));
+    free(per_worker);
     return pass;
 }
 
@@ -172,15 +245,20 @@ int main(int argc, char **argv)
     parse_or_exit(&info, argc, argv, &opt);
 
     long n = opt.n;
-    queue_job job = {.n = n, .worker_count = opt.workers};
+    queue_job job = {.n = n, .worker_count = opt.workers, .delay_ms = opt.delay_ms,
+                     .bound_s = join_bound_s(n, opt.delay_ms)};
     log_prepare(&job.log, n);
     omp_init_lock(&job.queue.lock);
     team_prepare(opt.workers); /* a smaller team is exit 3 now, untimed */
+    trace_open(&opt, opt.workers);
+    timer_t watchdog = watchdog_start(&job);
 
     double start = omp_get_wtime();
     variants[opt.variant_index].run(&job);
     double elapsed = omp_get_wtime() - start;
 
+    if (timer_delete(watchdog) != 0) die_errno("timer_delete");
+    trace_write(&info, &opt);
     bool pass = verify_and_report(&opt, &job, elapsed);
     omp_destroy_lock(&job.queue.lock);
     free(job.log.items);
