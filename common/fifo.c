@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fifo.h"
 
+#include <errno.h>
+
 void fifo_init(item_fifo *fifo, int producer_count)
 {
     CHECK_RC(pthread_mutex_init(&fifo->lock, NULL), "pthread_mutex_init");
@@ -46,6 +48,25 @@ bool fifo_get(item_fifo *fifo, produced_item *item)
         CHECK_RC(pthread_cond_wait(&fifo->not_empty, &fifo->lock), "pthread_cond_wait");
     bool got = fifo->count > 0;
     if (got) {
+        *item = fifo->ring[fifo->head];
+        fifo->head = (fifo->head + 1) % FIFO_CAPACITY;
+        fifo->count--;
+        CHECK_RC(pthread_cond_signal(&fifo->not_full), "pthread_cond_signal");
+    }
+    CHECK_RC(pthread_mutex_unlock(&fifo->lock), "pthread_mutex_unlock");
+    return got;
+}
+
+int fifo_get_until(item_fifo *fifo, produced_item *item, const struct timespec *deadline)
+{
+    CHECK_RC(pthread_mutex_lock(&fifo->lock), "pthread_mutex_lock");
+    int rc = 0;
+    while (fifo->count == 0 && fifo->producers_running > 0 && rc != ETIMEDOUT) {
+        rc = pthread_cond_timedwait(&fifo->not_empty, &fifo->lock, deadline);
+        if (rc != 0 && rc != ETIMEDOUT) die_code("pthread_cond_timedwait", rc);
+    }
+    int got = fifo->count > 0 ? 1 : fifo->producers_running > 0 ? -1 : 0;
+    if (got == 1) {
         *item = fifo->ring[fifo->head];
         fifo->head = (fifo->head + 1) % FIFO_CAPACITY;
         fifo->count--;

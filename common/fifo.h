@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -46,5 +47,10 @@ void fifo_producer_finished(item_fifo *fifo);
 /* Takes the oldest item, waiting while the ring is empty; false once it is empty and every
  * producer has finished. */
 bool fifo_get(item_fifo *fifo, produced_item *item);
+
+/* fifo_get with a bound, for a consumer with a watchdog: 1 took an item, 0 no more (empty and
+ * every producer finished), -1 still empty at the deadline (CLOCK_REALTIME, the clock of
+ * pthread_cond_timedwait on the FIFO's condition variable). */
+int fifo_get_until(item_fifo *fifo, produced_item *item, const struct timespec *deadline);
 
 #endif /* FIFO_H */

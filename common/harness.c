@@ -617,7 +617,7 @@ void usage_exit(const char *message)
 }
 
 bool report_producers(const program_info *info, const options *opt, const item_log *log,
-                      double elapsed_s, int ranks)
+                      double elapsed_s, int ranks, const long long *put)
 {
     int producer_count = opt->workers;
     long n = opt->n;
@@ -627,6 +627,12 @@ bool report_producers(const program_info *info, const options *opt, const item_l
     uint64_t checksum = item_log_checksum(log);
     bool pass = verify_count("values received", (long long)expected, (long long)log->count);
     pass = pass && verify_producers(log->items, log->count, producer_count, n);
+    for (int p = 0; p < producer_count && pass; p++) {
+        if (put[p] == n) continue;
+        fprintf(stderr, "%s: producer %d says it put %lld of %ld values\n", program_name(), p,
+                put[p], n);
+        pass = false;
+    }
     /* mpi: the ranks beside the workers (rank 0 consumes; alone, it also produces) */
     char ranks_key[32] = "", ranks_note[64] = "";
     if (ranks > 0) {
@@ -639,7 +645,8 @@ bool report_producers(const program_info *info, const options *opt, const item_l
     printf("%d producers put %ld values each, 1 consumer received %zu (expected %zu), checksum %"
            PRId64 " (expected %" PRId64 ")%s\n", producer_count, n, log->count, expected,
            (int64_t)checksum, (int64_t)producers_checksum_expected(producer_count, n), ranks_note);
-    print_result(info, opt, pass, elapsed_s, "processed=%zu checksum=%" PRId64 " consumers=1%s",
-                 log->count, (int64_t)checksum, ranks_key);
+    print_result(info, opt, pass, elapsed_s,
+                 "processed=%zu checksum=%" PRId64 " consumers=1%s per_worker=%s", log->count,
+                 (int64_t)checksum, ranks_key, per_worker_text(put, producer_count));
     return pass;
 }

@@ -293,9 +293,11 @@ uint64_t producers_checksum_expected(int producers, long n);
  * models report alike: the values one per line (say), count and per-producer order verified,
  * the summary beside the closed form, the RESULT line. opt->workers is the producer count; the
  * one consumer is reported apart (consumers=1), and so are MPI's ranks when ranks > 0 (ranks=,
- * rank 0 consuming beside ranks - 1 producers; 0 in posix and omp). Returns whether it verified. */
+ * rank 0 consuming beside ranks - 1 producers; 0 in posix and omp). put[p] is how many values
+ * producer p says it put (RESULT's per_worker=): each must be n, so a producer that did nothing
+ * fails the run even where the transport would hide it. Returns whether it verified. */
 bool report_producers(const program_info *info, const options *opt, const item_log *log,
-                      double elapsed_s, int ranks);
+                      double elapsed_s, int ranks, const long long *put);
 
 /* Most values one producers run keeps (16 bytes each): beyond, the run is refused as absurd. */
 #define PRODUCERS_MAX_VALUES 200000000L

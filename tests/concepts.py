@@ -298,6 +298,73 @@ def check_producers(r, n, workers):
     assert int(r["consumers"]) == 1
     assert int(r["processed"]) == workers * n
     assert int(r["checksum"]) == producers_checksum(workers, n)
+    # values each producer says it put: every producer took part, n each, together processed
+    assert per_worker(r) == [n] * workers, r["per_worker"]
+    assert sum(per_worker(r)) == int(r["processed"])
+
+
+def producer_value(p, i):
+    return i * i if p % 2 == 0 else -i
+
+
+def trace_pair(e):
+    """An event's (first, last). The writer leaves out last when it is TRACE_NONE (-1), so
+    producer 1's first value, -1, comes back as {"value": first} alone."""
+    args = e.get("args", {})
+    return args.get("first", args.get("value")), args.get("last", -1)
+
+
+def trace_check_producers(data, r, model, variant):
+    """Every value received once: W*n "get" spans on the consumer's track (main; mpi: rank 0's
+    main), their (producer, value) pairs exactly what the producers put. Each producer's "put"
+    spans on its own track, as many as its per_worker= count, in its order (index 1..n, value),
+    and its values got in that order, none got before it was put. mpi: one "value" arrow per
+    message, from the producer rank's track to rank 0's main, ids the producer's (rank, index)."""
+    workers, n = int(r["workers"]), int(r["n"])
+    slack = MPI_SKEW_US if model == "mpi" else 0.01  # the file rounds times to 3 decimals
+    if model == "mpi":
+        ranks = int(r["ranks"])
+        tracks = [(0, 1)] if ranks == 1 else [(p + 1, 1) for p in range(workers)]
+    else:
+        tracks = [(0, p + 1) for p in range(workers)]
+    consumer = (0, 0)
+    puts, gets = spans(data, "put"), spans(data, "get")
+    if data["otherData"]["dropped_events"] == 0:
+        assert len(gets) == workers * n == int(r["processed"]), (len(gets), r["processed"])
+        assert {track(e) for e in gets} <= {consumer}, "a get off the consumer's track"
+        assert Counter(trace_pair(e) for e in gets) == \
+            Counter((p, producer_value(p, i)) for p in range(workers) for i in range(1, n + 1)), \
+            "the values got are not exactly the values put"
+        assert [per_track(puts)[t] for t in tracks] == per_worker(r), (per_track(puts), r["per_worker"])
+        assert len(puts) == workers * n, "a put off the producers' tracks"
+    by_ts = lambda events: sorted(events, key=lambda e: e["ts"])
+    for p, t in enumerate(tracks):
+        mine = by_ts(e for e in puts if track(e) == t)
+        assert [trace_pair(e) for e in mine] == \
+            [(i, producer_value(p, i)) for i in range(1, len(mine) + 1)], f"producer {p}'s puts out of order"
+        got = by_ts(e for e in gets if trace_pair(e)[0] == p)
+        assert [trace_pair(e)[1] for e in got] == [producer_value(p, i) for i in range(1, len(got) + 1)], \
+            f"producer {p}'s values got out of its order"
+        for put, get in zip(mine, got):
+            assert get["ts"] + get["dur"] + slack >= put["ts"], f"got before it was put: {put} {get}"
+    if model != "mpi":
+        assert not [e for e in data["traceEvents"] if e.get("ph") in ("s", "f")]
+        return
+    flows = [e for e in data["traceEvents"] if e.get("ph") in ("s", "f")]
+    sent = [e for e in flows if e["ph"] == "s"]
+    ended = [e for e in flows if e["ph"] == "f"]
+    assert all(e["name"] == "value" for e in flows), {e["name"] for e in flows}
+    assert len(sent) == len(ended) == workers * n, (len(sent), len(ended))
+    assert all(track(e) == consumer for e in ended), "an arrow that does not end on rank 0's main"
+    expected = {(rank << 32) + i for rank in ([1] if ranks == 1 else range(2, ranks + 1))
+                for i in range(1, n + 1)}  # trace_message_id(sender rank, index)
+    assert {e["id"] for e in sent} == expected == {e["id"] for e in ended}
+    assert all(track(e) in tracks for e in sent), "an arrow that does not start on a producer"
+
+
+# pool_cube's variants that deal equal blocks (sizes differing by at most one); the others
+# hand out chunks on demand.
+EQUAL_BLOCKS = {("omp", "static"), ("mpi", "scatter"), ("mpi", "hybrid")}
 
 
 def check_pool_cube(r, n, workers):
@@ -392,7 +459,7 @@ CONCEPTS = {c.name: c for c in [
             # producer 0's values in its order (the others interleave: tests/test_queues.py)
             default_lines=("1", "4", "9", "16", "25"),
             # rank 0 only consumes: the other ranks are the producers (consumers=1 in every model)
-            coordinator={("mpi", "send"): "ranks"}),
+            coordinator={("mpi", "send"): "ranks"}, trace_check=trace_check_producers),
     Concept("pool_cube",
             {"posix": ["process", "thread"], "omp": ["static", "dynamic", "guided"],
              "mpi": ["scatter", "dynamic", "hybrid"]},

@@ -350,6 +350,53 @@ def test_killed_consumer_takes_its_producers(variant):
     r.assert_nothing_left()
 
 
+# values per producer for the watchdog's case: far more than the consumer drains before the
+# test stops a producer, and a bound (10 s + 10^-4 s per value) the test can wait for
+HUNG_VALUES = 50000
+
+
+@pytest.mark.parametrize("variant", ["pipe", "mqueue"])
+def test_hung_producer_is_exit_3_by_the_watchdog(variant):
+    """A producer that hangs (stopped, not dead: no EOF, no exit status) leaves the consumer
+    waiting: the watchdog gives up once its bound has passed, exit 3 naming what is unfinished,
+    and the stopped producer is gone with the run."""
+    built("posix", "producers")
+    producers = 2
+    bound = 10 + producers * HUNG_VALUES * 1e-4
+    r = Run("posix", "producers", ["-n", HUNG_VALUES, "-w", producers, "--variant", variant,
+                                   "--quiet"])
+    children = r.wait_for(producers, is_child_of(r.proc.pid))
+    os.kill(r.proc.pid, signal.SIGSTOP)  # the consumer waits while producer 1 is stopped
+    victim = max(children)  # forked second: producer 1
+    os.kill(victim, signal.SIGSTOP)
+    os.kill(r.proc.pid, signal.SIGCONT)
+    started = time.monotonic()
+    r.finish(timeout=bound + 60)
+    assert r.code == 3, r.describe()
+    assert "consumer:" in r.stderr and "producer 1 still running" in r.stderr, r.describe()
+    assert f"after {bound:.0f} s" in r.stderr, r.describe()
+    assert time.monotonic() - started < bound + 30, r.describe()
+    r.assert_nothing_left()
+
+
+TRACED = [("posix", v, 3) for v in CONCEPTS["producers"].variants["posix"]] + \
+    [("omp", "locked", 3), ("mpi", "send", 1), ("mpi", "send", 4)]
+
+
+@pytest.mark.parametrize("model,variant,started", TRACED,
+                         ids=[f"{m}-{v}-{k}" for m, v, k in TRACED])
+def test_producers_tracing_changes_no_result(model, variant, started, tmp_path):
+    """The same RESULT, elapsed_s aside, with and without --trace."""
+    built(model, "producers")
+    args = ["-n", 19, "--variant", variant, "--quiet"] + ([] if model == "mpi" else ["-w", started])
+    plain = run_to_end(model, "producers", args, np=started)
+    traced = run_to_end(model, "producers", [*args, "--trace", tmp_path / "t.json"], np=started)
+    assert plain.code == traced.code == 0, plain.describe() + traced.describe()
+    drop = lambda result: {k: v for k, v in result.items() if k != "elapsed_s"}
+    assert drop(plain.result) == drop(traced.result), plain.describe() + traced.describe()
+    assert (tmp_path / "t.json").exists()
+
+
 def mpi_rank(rank):
     def want(pid):
         try:
