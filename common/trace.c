@@ -116,6 +116,27 @@ static void put_args(FILE *out, const trace_event *event)
         fprintf(out, ",\"args\":{\"first\":%ld,\"last\":%ld}", event->first, event->last);
 }
 
+/* A flow's start, for matching its end. */
+typedef struct {
+    long long id;
+    double time;
+} flow_start;
+
+static int by_flow_id(const void *a, const void *b)
+{
+    long long x = ((const flow_start *)a)->id, y = ((const flow_start *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static void put_track_name(FILE *out, bool *first_line, int pid, int worker, const char *name)
+{
+    fprintf(out, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
+                 "\"args\":{\"name\":", *first_line ? "" : ",\n", pid, worker + 1);
+    put_string(out, name);
+    fputs("}}", out);
+    *first_line = false;
+}
+
 /* Track ids in the file: tid 0 is the main track, tid w+1 worker w; pid is the rank (0 when
  * there are no ranks). */
 static int tid_of(const trace_event *event) { return event->worker + 1; }
@@ -177,14 +198,21 @@ void trace_write_events(const program_info *info, const options *opt, trace_even
 {
     /* A message cannot arrive before it left: clocks of different ranks are aligned only to
      * within a barrier's skew, so an arrow's end is moved up to its start where it would run
-     * backwards. */
+     * backwards. The starts are sorted by id once, so each end finds its start quickly. */
+    size_t start_count = 0;
+    for (size_t k = 0; k < count; k++) start_count += events[k].phase == 's';
+    flow_start *starts = checked_malloc(start_count > 0 ? start_count : 1, sizeof *starts);
+    for (size_t k = 0, s = 0; k < count; k++)
+        if (events[k].phase == 's') starts[s++] = (flow_start){events[k].flow, events[k].begin};
+    qsort(starts, start_count, sizeof *starts, by_flow_id);
     for (size_t k = 0; k < count; k++) {
         if (events[k].phase != 'f') continue;
-        for (size_t j = 0; j < count; j++)
-            if (events[j].phase == 's' && events[j].flow == events[k].flow &&
-                events[k].begin < events[j].begin)
-                events[k].begin = events[k].end = events[j].begin;
+        flow_start key = {events[k].flow, 0.0};
+        const flow_start *start = bsearch(&key, starts, start_count, sizeof *starts, by_flow_id);
+        if (start != NULL && events[k].begin < start->time)
+            events[k].begin = events[k].end = start->time;
     }
+    free(starts);
 
     size_t path_length = strlen(opt->trace_path);
     char *temporary = checked_malloc(path_length + 32, 1);
@@ -196,27 +224,42 @@ void trace_write_events(const program_info *info, const options *opt, trace_even
                  "\"traceEvents\":[\n", info->concept, info->model, opt->variant, opt->workers,
             opt->n, dropped);
     bool first_line = true;
-    /* Track names: one metadata event per track that has events. */
-    for (size_t k = 0; k < count; k++) {
-        int pid = rank_of_event != NULL ? rank_of_event[k] : 0;
-        bool seen = false;
-        for (size_t j = 0; j < k && !seen; j++)
-            seen = (rank_of_event != NULL ? rank_of_event[j] : 0) == pid &&
-                   events[j].worker == events[k].worker;
-        if (seen) continue;
-        char name[64];
-        if (rank_of_event == NULL)
-            snprintf(name, sizeof name, events[k].worker == TRACE_MAIN ? "main" : "worker %d",
-                     events[k].worker);
-        else if (events[k].worker == TRACE_MAIN || events[k].worker == 0)
-            snprintf(name, sizeof name, "rank %d", pid);
-        else
-            snprintf(name, sizeof name, "rank %d thread %d", pid, events[k].worker);
-        fprintf(out, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
-                     "\"args\":{\"name\":", first_line ? "" : ",\n", pid, tid_of(&events[k]));
-        put_string(out, name);
-        fputs("}}", out);
-        first_line = false;
+    /* Track names. Without ranks: every worker's track, even one that did nothing (an idle
+     * worker is part of the picture), and main where it has events. With ranks: each track that
+     * has events. Events come grouped by track, so a new track starts where the pair changes. */
+    char name[64];
+    if (rank_of_event == NULL) {
+        for (size_t k = 0; k < count; k++)
+            if (events[k].worker == TRACE_MAIN) {
+                put_track_name(out, &first_line, 0, TRACE_MAIN, "main");
+                break;
+            }
+        for (int w = 0; w < opt->workers; w++) {
+            snprintf(name, sizeof name, "worker %d", w);
+            put_track_name(out, &first_line, 0, w, name);
+        }
+        for (size_t k = 0; k < count; k++) /* a track beyond the workers (a consumer thread) */
+            if (events[k].worker >= opt->workers &&
+                (k == 0 || events[k - 1].worker != events[k].worker)) {
+                snprintf(name, sizeof name, "worker %d", events[k].worker);
+                put_track_name(out, &first_line, 0, events[k].worker, name);
+            }
+    } else {
+        for (size_t k = 0; k < count; k++) {
+            if (k > 0 && rank_of_event[k - 1] == rank_of_event[k] &&
+                events[k - 1].worker == events[k].worker)
+                continue;
+            int pid = rank_of_event[k];
+            if (events[k].worker == TRACE_MAIN || events[k].worker == 0)
+                snprintf(name, sizeof name, "rank %d", pid);
+            else
+                snprintf(name, sizeof name, "rank %d thread %d", pid, events[k].worker);
+            fprintf(out, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
+                         "\"args\":{\"name\":", first_line ? "" : ",\n", pid, tid_of(&events[k]));
+            put_string(out, name);
+            fputs("}}", out);
+            first_line = false;
+        }
     }
     if (rank_of_event != NULL)
         for (int r = 0; r < ranks; r++)
