@@ -144,11 +144,15 @@ static void manage_queue(queue_job *job)
         if (done_item != NOTHING_DONE) log_processed(&job->log, done_item, worker); /* task_done */
         if (next_item <= job->n) {
             trace_flow_out(TRACE_MAIN, "ITEM", trace_message_id(ROOT_RANK, next_item));
+            /* LAB: hand the next item to the worker that asked. Hint: MPI_Send(&next_item, 1, MPI_LONG, worker, TAG_ITEM, MPI_COMM_WORLD) inside MPI_CHECK */
             MPI_CHECK(MPI_Send(&next_item, 1, MPI_LONG, worker, TAG_ITEM, MPI_COMM_WORLD),
                       "MPI_Send");
+            /* LAB END */
             next_item++;
         } else {
+            /* LAB: no item left: tell the worker to stop (an empty message, its tag says it). Hint: MPI_Send(NULL, 0, MPI_LONG, worker, TAG_STOP, MPI_COMM_WORLD) inside MPI_CHECK */
             MPI_CHECK(MPI_Send(NULL, 0, MPI_LONG, worker, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
+            /* LAB END */
             active_workers--;
         }
     }
@@ -163,9 +167,11 @@ static void work_on_queue(const queue_job *job)
         long item;
         MPI_Status status;
         trace_flow_out(0, "ASK", trace_message_id(world_rank, done_item));
+        /* LAB: ask rank 0 for work, reporting the item done (task_done and get in one message), then receive the answer: an item, or the stop. Hint: MPI_Send(&done_item, ..., ROOT_RANK, TAG_ASK, ...), then MPI_Recv(&item, ..., ROOT_RANK, MPI_ANY_TAG, MPI_COMM_WORLD, &status) */
         MPI_CHECK(MPI_Send(&done_item, 1, MPI_LONG, ROOT_RANK, TAG_ASK, MPI_COMM_WORLD), "MPI_Send");
         MPI_CHECK(MPI_Recv(&item, 1, MPI_LONG, ROOT_RANK, MPI_ANY_TAG, MPI_COMM_WORLD, &status),
                   "MPI_Recv");
+        /* LAB END, skeleton: item = 0; status.MPI_TAG = TAG_STOP; */
         if (status.MPI_TAG == TAG_STOP) break;
         trace_flow_in(0, "ITEM", trace_message_id(ROOT_RANK, item));
         take_item(job, item); /* the processing: a pause with --delay-ms, else just taking it */

@@ -135,8 +135,10 @@ static bool queue_get(work_queue *q, long *item)
 static void queue_task_done(work_queue *q)
 {
     CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
+    /* LAB: one task fewer unfinished; the last one wakes every join() waiting on all_done. Hint: if (--q->unfinished_tasks == 0) pthread_cond_broadcast(&q->all_done) inside CHECK_RC */
     if (--q->unfinished_tasks == 0)
         CHECK_RC(pthread_cond_broadcast(&q->all_done), "pthread_cond_broadcast");
+    /* LAB END */
     CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
 }
 
@@ -144,8 +146,10 @@ static void queue_task_done(work_queue *q)
 static void queue_join(work_queue *q)
 {
     CHECK_RC(pthread_mutex_lock(&q->lock), "pthread_mutex_lock");
+    /* LAB: wait while tasks are unfinished (a loop: a wake-up may come early). Hint: while (q->unfinished_tasks > 0) queue_wait(q, &q->all_done, "join"); */
     while (q->unfinished_tasks > 0)
         queue_wait(q, &q->all_done, "join");
+    /* LAB END */
     CHECK_RC(pthread_mutex_unlock(&q->lock), "pthread_mutex_unlock");
 }
 
