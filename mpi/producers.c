@@ -103,12 +103,16 @@ static void produce(production *run, int producer)
         long value = producer_value(producer, i);
         double sending = trace_begin();
         trace_flow_out(0, "value", trace_message_id(world_rank, i));
+        /* LAB: put: send the value to rank 0, the consumer. Hint: MPI_Send(&value, 1, MPI_LONG, ROOT_RANK, TAG_VALUE, MPI_COMM_WORLD) inside MPI_CHECK */
         MPI_CHECK(MPI_Send(&value, 1, MPI_LONG, ROOT_RANK, TAG_VALUE, MPI_COMM_WORLD), "MPI_Send");
+        /* LAB END */
         trace_span(0, "put", sending, i, value);
         put++;
     }
     /* the join: the last message says "finished" and how many it put */
+    /* LAB: say "finished" to rank 0, with how many values were put. Hint: MPI_Send(&put, 1, MPI_LONG, ROOT_RANK, TAG_DONE, MPI_COMM_WORLD) inside MPI_CHECK */
     MPI_CHECK(MPI_Send(&put, 1, MPI_LONG, ROOT_RANK, TAG_DONE, MPI_COMM_WORLD), "MPI_Send");
+    /* LAB END, skeleton: (void)put; */
 }
 
 /* ---- rank 0: the consumer, draining while the producers put ---- */
@@ -121,8 +125,10 @@ static void consume(production *run)
         long value;
         MPI_Status status;
         await_message(run);
+        /* LAB: get: receive the next message from any producer, a value or its "finished" (status says who sent it and which). Hint: MPI_Recv(&value, 1, MPI_LONG, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status) inside MPI_CHECK */
         MPI_CHECK(MPI_Recv(&value, 1, MPI_LONG, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD,
                            &status), "MPI_Recv");
+        /* LAB END, skeleton: value = 0; status.MPI_SOURCE = ROOT_RANK + 1; status.MPI_TAG = TAG_DONE; */
         int producer = producer_of_rank(status.MPI_SOURCE);
         if (status.MPI_TAG == TAG_DONE) {
             run->put[producer] = value;

@@ -73,13 +73,17 @@ typedef struct {
 /* Puts item; false (nothing put) when the ring is full. */
 static bool queue_try_put(locked_queue *q, produced_item item)
 {
+    /* LAB: take the queue's lock before looking at the ring. Hint: omp_set_lock(&q->lock) */
     omp_set_lock(&q->lock);
+    /* LAB END */
     bool room = q->count < QUEUE_CAPACITY;
     if (room) {
         q->ring[(q->head + q->count) % QUEUE_CAPACITY] = item;
         q->count++;
     }
+    /* LAB: give the lock back. Hint: omp_unset_lock */
     omp_unset_lock(&q->lock);
+    /* LAB END */
     return room;
 }
 
@@ -87,7 +91,9 @@ static bool queue_try_put(locked_queue *q, produced_item item)
  * consumer began to look for the next value (--trace). */
 static size_t queue_drain(locked_queue *q, item_log *log, double *get)
 {
+    /* LAB: the consumer takes the same lock as the producers. Hint: omp_set_lock(&q->lock) */
     omp_set_lock(&q->lock);
+    /* LAB END */
     size_t taken = q->count;
     for (size_t k = 0; k < taken; k++) {
         produced_item item = q->ring[(q->head + k) % QUEUE_CAPACITY];
@@ -97,7 +103,9 @@ static size_t queue_drain(locked_queue *q, item_log *log, double *get)
     }
     q->head = (q->head + taken) % QUEUE_CAPACITY;
     q->count = 0;
+    /* LAB: give the lock back. Hint: omp_unset_lock */
     omp_unset_lock(&q->lock);
+    /* LAB END */
     return taken;
 }
 

@@ -185,8 +185,10 @@ static void pipe_producer(void *shared, int producer)
         message sent = {producer, producer_value(producer, i)};
         double put = trace_begin();
         ssize_t written;
+        /* LAB: put: write the whole message into the pipe, again when a signal interrupts. Hint: while ((written = write(channel->write_fd, &sent, sizeof sent)) < 0 && errno == EINTR) {} */
         while ((written = write(channel->write_fd, &sent, sizeof sent)) < 0 && errno == EINTR) {
         }
+        /* LAB END, skeleton: written = (ssize_t)sizeof sent; */
         if (written != (ssize_t)sizeof sent) producer_fails(producer, "write"); /* never partial */
         trace_span(producer, "put", put, i, sent.value);
         tally_put(&channel->tally[producer]);
@@ -225,7 +227,9 @@ static void put_via_pipe(production *run)
         /* The others keep the pipe busy after one has died: look, rather than wait for EOF. */
         if (time_to_check(&last_check)) watch_producers(run, children);
         if (!readable_within(fds[0], LIVENESS_CHECK_MS)) continue;
+        /* LAB: get: read what the pipe holds into the buffer after the carried-over tail (0: every write end closed). Hint: ssize_t got = read(fds[0], buffer.bytes + filled, sizeof buffer.bytes - filled); */
         ssize_t got = read(fds[0], buffer.bytes + filled, sizeof buffer.bytes - filled);
+        /* LAB END, skeleton: ssize_t got = 0; */
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) die_errno("read"); /* the producers die with us (common/workers.h) */
         if (got == 0) break; /* every producer has closed its end: finished, or dead */
@@ -272,9 +276,11 @@ static void mqueue_producer(void *shared, int producer)
         double put = trace_begin();
         for (;;) {
             struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
+            /* LAB: put: send the message into the queue, waiting at most until deadline while it is full; done once it is in. Hint: if (mq_timedsend(channel->queue, (const char *)&sent, sizeof sent, 0, &deadline) == 0) break; */
             if (mq_timedsend(channel->queue, (const char *)&sent, sizeof sent, 0,
                              &deadline) == 0)
                 break;
+            /* LAB END, skeleton: (void)deadline; break; */
             if (errno == EINTR) continue;
             if (errno != ETIMEDOUT) producer_fails(producer, "mq_timedsend");
             /* The queue stayed full: if the consumer is gone, nobody will ever empty it. */
@@ -305,8 +311,10 @@ static void put_via_mqueue(production *run)
     while (run->log->count < run->log->capacity) {
         message received;
         struct timespec deadline = deadline_in(LIVENESS_CHECK_MS);
+        /* LAB: get: take the oldest message from the queue, waiting at most until deadline. Hint: ssize_t got = mq_timedreceive(channel.queue, (char *)&received, sizeof received, NULL, &deadline); */
         ssize_t got = mq_timedreceive(channel.queue, (char *)&received, sizeof received, NULL,
                                       &deadline);
+        /* LAB END, skeleton: ssize_t got = -1; errno = ETIMEDOUT; (void)deadline; received = (message){0, 0}; */
         if (got >= 0) { /* a whole message: every one sent is mq_msgsize long */
             item_log_add(run->log, item_of(received));
             trace_span(TRACE_MAIN, "get", get, received.producer, received.value);
@@ -339,7 +347,9 @@ static void *producer_thread(void *start)
     for (long i = 1; i <= self->n; i++) {
         long value = producer_value(self->producer, i);
         double put = trace_begin();
+        /* LAB: put: the value, with its producer, into the shared FIFO (it waits while the FIFO is full). Hint: fifo_put(self->fifo, (produced_item){self->producer, value}); */
         fifo_put(self->fifo, (produced_item){self->producer, value});
+        /* LAB END */
         trace_span(self->producer, "put", put, i, value);
         tally_put(self->tally);
     }
