@@ -49,8 +49,8 @@ void *mpi_root_value(MPI_Aint bytes, MPI_Win *window);
 
 /* Collective, after the clock: every rank's --trace events go to rank 0, which writes the file.
  * Clocks are aligned at a barrier: each rank's times are taken relative to the moment it left
- * the barrier, so ranks on different hosts share one time axis (to within the barrier's skew;
- * a message's arrow is never drawn backwards). Tracks are "rank r" (pid r in the file); a
+ * the barrier, so ranks on different hosts share one time axis; then each rank's clock moves
+ * forward as little as needed so that no traced message arrives before it was sent. Tracks are "rank r" (pid r in the file); a
  * hybrid rank's threads are its workers. No-op without --trace. */
 void mpi_trace_write(const program_info *info, const options *opt);
 
