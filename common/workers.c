@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -133,6 +134,58 @@ void join_workers(pid_t *pids, int worker_count)
         if (pid < 0) {
             if (errno == EINTR) continue;
             die_errno("waitpid");
+        }
+        int worker = 0;
+        while (worker < worker_count && pids[worker] != pid) worker++;
+        if (worker == worker_count) continue; /* some other child of ours */
+        pids[worker] = 0;
+        joined++;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_PASS) continue;
+        worker_failed(pids, worker_count, worker, pid, status);
+    }
+    free(pids);
+}
+
+static void sleep_us(long us)
+{
+    struct timespec left = {.tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
+void join_workers_within(pid_t *pids, int worker_count, double seconds,
+                         worker_describe_fn describe, void *shared)
+{
+    double deadline = now_seconds() + seconds;
+    long pause_us = 20;
+    for (int joined = 0; joined < worker_count;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            die_errno("waitpid");
+        }
+        if (pid == 0) { /* none ended since the last look */
+            if (now_seconds() >= deadline) {
+                char text[1024], one[160];
+                int used = 0, unfinished = 0;
+                text[0] = '\0';
+                for (int w = 0; w < worker_count; w++) {
+                    if (pids[w] <= 0) continue;
+                    unfinished++;
+                    snprintf(one, sizeof one, "worker %d", w);
+                    if (describe != NULL) describe(shared, w, one, sizeof one);
+                    if (used < (int)sizeof text)
+                        used += snprintf(text + used, sizeof text - (size_t)used, "%s%s",
+                                         unfinished == 1 ? "" : ", ", one);
+                }
+                stop_workers(pids, worker_count);
+                die_msg("join: timed out after %.0f s: %d of %d workers unfinished: %s", seconds,
+                        unfinished, worker_count, text);
+            }
+            sleep_us(pause_us);
+            if (pause_us < 10000) pause_us *= 2;
+            continue;
         }
         int worker = 0;
         while (worker < worker_count && pids[worker] != pid) worker++;

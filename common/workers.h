@@ -35,6 +35,15 @@ pid_t *fork_workers(int worker_count, worker_fn fn, void *shared);
  * others are stopped (SIGKILL) and reaped, and the program exits 3 naming the worker. */
 void join_workers(pid_t *pids, int worker_count);
 
+/* join_workers with a bound: a child still running `seconds` after the call is a hang, not a
+ * wait. Then every child is stopped and the program exits 3 with "join: timed out after S s"
+ * and, for each unfinished worker, what describe(shared, w, text, size) writes (NULL: its
+ * number alone). The children are polled (waitpid WNOHANG, pauses growing from 20 us to
+ * 10 ms), so a quick run stays quick. */
+typedef void (*worker_describe_fn)(void *shared, int worker, char *text, size_t size);
+void join_workers_within(pid_t *pids, int worker_count, double seconds,
+                         worker_describe_fn describe, void *shared);
+
 /* SIGKILL and reap every child still listed (pids[w] > 0). For error paths. */
 void stop_workers(pid_t *pids, int worker_count);
 

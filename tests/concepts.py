@@ -285,6 +285,45 @@ def check_shared_array(r, n, workers, variant=None):
     assert float(r["checksum"]) == expected
 
 
+# shared_array's variants whose steps hold one lock every worker shares (the pause inside it).
+SHARED_LOCKED = {("posix", "process"), ("posix", "thread"), ("omp", "critical"), ("mpi", "shm")}
+# The span of one worker's whole pass in the others; private holds a lock of its own copy.
+SHARED_PASS = {("omp", "atomic"): "add", ("omp", "reduction"): "private add",
+               ("mpi", "accumulate"): "MPI_Accumulate", ("posix", "private"): "lock hold"}
+
+
+def trace_check_shared_array(data, r, model, variant):
+    """Every worker has a track with events. Locked variants: one "lock hold" per worker and
+    element (element, value read), holds never overlap (one lock), and the values read of each
+    element are 100*i .. 100*i + W-1, each once. The others: every worker's pass covers
+    elements 0..n-1 (reduction: block by block; private: its own copy, its holds may overlap)."""
+    workers, n = int(r["workers"]), int(r["n"])
+    complete = data["otherData"]["dropped_events"] == 0
+    if n > 0:
+        busy = {track(e) for e in spans(data)}
+        assert len(busy) == workers, f"tracks with events: {sorted(busy)}, workers: {workers}"
+    if (model, variant) in SHARED_LOCKED:
+        holds = sorted(spans(data, "lock hold"), key=lambda e: e["ts"])
+        if complete:
+            assert sorted(per_track(holds).values()) == ([n] * workers if n > 0 else [])
+            read = Counter((e["args"]["first"], e["args"]["last"]) for e in holds)
+            assert read == Counter((i, 100 * i + k) for i in range(n) for k in range(workers))
+        slack = MPI_SKEW_US if model == "mpi" else 0.0
+        for before, after in zip(holds, holds[1:]):
+            assert after["ts"] + slack >= before["ts"] + before["dur"], \
+                f"two lock holds overlap: {before} and {after}"
+    elif complete:
+        passes = spans(data, SHARED_PASS[(model, variant)])
+        covered = Counter()
+        for e in passes:
+            if variant == "private":
+                covered[track(e)] += 1
+                assert e["args"]["last"] == 100 * e["args"]["first"]  # its copy, untouched by others
+            else:
+                covered[track(e)] += e["args"]["last"] - e["args"]["first"]
+        assert sorted(v for v in covered.values() if v) == ([n] * workers if n > 0 else []), covered
+
+
 def producers_checksum(producers, n):
     """Sum of everything put: even producers put i*i, odd ones -i, for i = 1..n."""
     squares, naturals = n * (n + 1) * (2 * n + 1) // 6, n * (n + 1) // 2
@@ -373,7 +412,40 @@ def check_pool_cube(r, n, workers):
 
 def check_cancel(r, n, workers):
     assert int(r["stopped"]) == workers
-    assert float(r["stop_latency_s"]) >= 0.0
+    latency, elapsed = float(r["stop_latency_s"]), float(r["elapsed_s"])
+    assert 0.0 <= latency <= elapsed + 1e-6, (latency, elapsed)
+    # batches of work by each worker before its stop: after 50 ms every worker has run some
+    # (a worker that never started, or counted nothing, shows here)
+    batches = per_worker(r)
+    assert len(batches) == workers, r["per_worker"]
+    if n >= 50:
+        assert all(b > 0 for b in batches), r["per_worker"]
+
+
+def trace_check_cancel(data, r, model, variant):
+    """One "stop request"; on every worker's track one "work" span (its batches, as in
+    per_worker) and one "stopped" instant, at or after the request; MPI: a STOP arrow to every
+    other rank and a STOPPED arrow back."""
+    workers = int(r["workers"])
+    events = data["traceEvents"]
+    requests = [e for e in events if e.get("ph") == "i" and e["name"] == "stop request"]
+    assert len(requests) == 1, requests
+    asked = requests[0]["ts"]
+    stopped = [e for e in events if e.get("ph") == "i" and e["name"] == "stopped"]
+    assert sorted(per_track(stopped).values()) == [1] * workers, stopped
+    for e in stopped:
+        assert e["ts"] >= asked, f"a worker stopped before the request: {e} < {asked}"
+    work = sorted(spans(data, "work"), key=track)
+    assert sorted(per_track(work).values()) == [1] * workers
+    assert [e["args"]["value"] for e in work] == per_worker(r)
+    ends = {track(e): e["ts"] for e in stopped}
+    for e in work:
+        assert e["ts"] + e["dur"] <= ends[track(e)] + 1.0, f"work after the stop: {e}"
+    if model == "mpi":
+        flows = Counter((e["name"], e["ph"]) for e in events if e.get("ph") in ("s", "f"))
+        assert flows == Counter({("STOP", "s"): workers - 1, ("STOP", "f"): workers - 1,
+                                 ("STOPPED", "s"): workers - 1, ("STOPPED", "f"): workers - 1}) \
+            or workers == 1 and not flows, flows
 
 
 @dataclass
@@ -452,7 +524,7 @@ CONCEPTS = {c.name: c for c in [
                            "array at the end is [2.0, 102.0, 202.0]"),
             # mpi shm at -np 5, n=10^5: 5*10^5 window lock/unlock pairs; seconds on a loaded
             # 2-core machine where ranks yield while they wait
-            default_workers=2, timeout=180),
+            default_workers=2, timeout=180, trace_check=trace_check_shared_array),
     Concept("producers",
             {"posix": ["pipe", "mqueue", "thread"], "omp": ["locked"], "mpi": ["send"]},
             sizes=(0, 1, 19), check=check_producers, default_workers=2,
@@ -469,7 +541,9 @@ CONCEPTS = {c.name: c for c in [
             coordinator={("mpi", "dynamic"): "ranks"}),  # rank 0 only hands out chunks
     Concept("cancel",
             {"posix": ["process", "thread"], "omp": ["cancel", "flag"], "mpi": ["message"]},
-            sizes=(0, 10), check=check_cancel, default_workers=2),
+            # 50 ms: long enough that every worker must have done some batches (per_worker)
+            sizes=(0, 10, 50), check=check_cancel, default_workers=2,
+            trace_check=trace_check_cancel),
 ]}
 
 

@@ -178,6 +178,7 @@ def build_without_own_records(model, tmp_path):
     binary = tmp_path / "cancel"
     subprocess.run([compiler, "-std=c11", "-O2", "-fopenmp", "-I", str(ROOT / model), "-o",
                     str(binary), str(mutated), str(ROOT / "common" / "harness.c"),
+                    str(ROOT / "common" / "trace.c"),
                     *([str(ROOT / "common" / "mpi_harness.c")] if model == "mpi" else [])],
                    check=True, capture_output=True)
     return binary
