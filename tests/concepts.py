@@ -406,8 +406,70 @@ def trace_check_producers(data, r, model, variant):
 EQUAL_BLOCKS = {("omp", "static"), ("mpi", "scatter"), ("mpi", "hybrid")}
 
 
-def check_pool_cube(r, n, workers):
+def check_pool_cube(r, n, workers, model=None, variant=None):
     assert int(r["checksum"]) == (n * (n - 1) // 2) ** 2 % U64
+    # cubes computed by each worker: together n; none computed twice or skipped
+    counts = per_worker(r)
+    assert len(counts) == workers and min(counts) >= 0, r["per_worker"]
+    assert sum(counts) == n, r["per_worker"]
+    if (model, variant) in EQUAL_BLOCKS:
+        # every worker got its block: a worker that did nothing is a failure, not a detail
+        assert max(counts) - min(counts) <= 1, r["per_worker"]
+    # Chunks taken on demand promise no spread: on a loaded machine a correct thread can be off
+    # its core for a whole short map (omp dynamic, -w 3, n=2642300, 323 chunks of 8192 seen as
+    # per_worker=1056768,0,1585532), so min(counts) > 0 at n >= 100 * workers * chunk would fail
+    # correct runs. A posix worker that does nothing is caught by the pool itself: each worker
+    # must report ready before the clock and done at its STOP (exit 3 naming the count).
+
+
+def trace_check_pool_cube(data, r, model, variant):
+    """One "chunk" span per chunk of the map, on the worker that computed it: their element
+    ranges cover 0..n-1 exactly once, and each track's elements are its per_worker entry. Every
+    worker's track is there (posix: each took a task, its STOP at least; mpi: each rank). posix:
+    one "task" arrow from the main track per task of the map (chunks, apply, a STOP per worker);
+    mpi dynamic: one "hand out" arrow from rank 0 per chunk, one "request" per chunk and worker;
+    mpi scatter and hybrid: one MPI_Scatterv and one MPI_Gatherv per rank. One "apply"."""
+    n, workers = int(r["n"]), int(r["workers"])
+    counts = per_worker(r)
+    chunks = sorted(spans(data, "chunk"), key=lambda e: e["args"]["first"])
+    if data["otherData"]["dropped_events"] == 0:
+        covered = [(e["args"]["first"], e["args"]["last"]) for e in chunks]
+        assert all(first <= last for first, last in covered), covered
+        expected_next = 0
+        for first, last in covered:
+            assert first == expected_next, f"element {expected_next} is not in exactly one chunk"
+            expected_next = last + 1
+        assert expected_next == n, f"the chunks end at {expected_next - 1}, not {n - 1}"
+        assert len(spans(data, "apply")) == 1
+    elements = Counter()
+    for e in chunks:
+        elements[track(e)] += e["args"]["last"] - e["args"]["first"] + 1
+    flows = lambda name, ph: [e for e in data["traceEvents"] if e.get("ph") == ph and e["name"] == name]
+    if model == "mpi":
+        ranks = int(r.get("ranks", workers))
+        assert {e["pid"] for e in data["traceEvents"] if e.get("ph") != "M"} == set(range(ranks))
+        by_rank = Counter()
+        for (pid, _), count in elements.items():
+            by_rank[pid] += count
+        first_worker = ranks - workers  # rank 1 when rank 0 only manages
+        assert [by_rank[rank] for rank in range(first_worker, ranks)] == counts
+        if variant == "dynamic" and ranks > 1:
+            assert len(flows("hand out", "s")) == len(chunks) == len(flows("hand out", "f"))
+            assert all(e["pid"] == 0 for e in flows("hand out", "s"))
+            assert len(flows("request", "s")) == len(chunks) + workers
+        elif variant != "dynamic":
+            for name in ("MPI_Scatterv", "MPI_Gatherv"):
+                assert sorted(e["pid"] for e in spans(data, name)) == list(range(ranks)), name
+            if variant == "hybrid" and n >= int(r["threads"]):
+                assert len(elements) == int(r["threads"]), "a thread of a rank has no chunk"
+        return
+    assert [elements[(0, w + 1)] for w in range(workers)] == counts
+    tracks = {track(e) for e in data["traceEvents"] if e.get("ph") in ("X", "i", "s", "f")}
+    if model == "posix":
+        assert {(0, w + 1) for w in range(workers)} <= tracks, "a worker's track is missing"
+        assert len(flows("task", "s")) == len(chunks) + 1 + workers == len(flows("task", "f"))
+    elif variant == "static" and n >= workers:
+        assert {(0, w + 1) for w in range(workers)} <= tracks, "a thread's track is missing"
 
 
 def check_cancel(r, n, workers):
@@ -537,8 +599,12 @@ CONCEPTS = {c.name: c for c in [
              "mpi": ["scatter", "dynamic", "hybrid"]},
             # 2642246 is the first i whose cube wraps past 2^64
             sizes=(0, 1, 2, 7, 10, 1001, 2642300), check=check_pool_cube,
+            check_takes=("model", "variant"),
             default_lines=("[0, 1, 8, 27, 64, 125, 216, 343, 512, 729]",),
-            coordinator={("mpi", "dynamic"): "ranks"}),  # rank 0 only hands out chunks
+            coordinator={("mpi", "dynamic"): "ranks"},  # rank 0 only hands out chunks
+            trace_check=trace_check_pool_cube,
+            # item i costs i/1000 steps: every schedule and pool still computes each cube once
+            more_rows=((("--uneven",), (1, 30000)),)),
     Concept("cancel",
             {"posix": ["process", "thread"], "omp": ["cancel", "flag"], "mpi": ["message"]},
             # 50 ms: long enough that every worker must have done some batches (per_worker)
