@@ -102,7 +102,9 @@ static void map_static(cube_job *job)
         int worker = omp_get_thread_num();
         long long computed = 0;
         chunk_run run = {-1, -1, 0.0};
+        /* LAB: share the loop's iterations among the team, in equal blocks fixed before the loop starts (each i runs on one thread only; no barrier at its end). Hint: #pragma omp for schedule(static) nowait */
 #pragma omp for schedule(static) nowait
+        /* LAB END */
         for (size_t i = 0; i < n; i++) {
             chunk_step(&run, worker, i); /* --trace only */
             out[i] = cube_of(i, uneven); /* map: each i written by exactly one thread */
@@ -135,7 +137,9 @@ static void map_dynamic(cube_job *job)
         int worker = omp_get_thread_num();
         long long computed = 0;
         chunk_run run = {-1, -1, 0.0};
+        /* LAB: share the loop's iterations among the team, in chunks of CHUNK taken on demand (each i runs on one thread only; no barrier at its end). Hint: #pragma omp for schedule(dynamic, CHUNK) nowait */
 #pragma omp for schedule(dynamic, CHUNK) nowait
+        /* LAB END */
         for (size_t i = 0; i < n; i++) {
             chunk_step(&run, worker, i); /* --trace only */
             out[i] = cube_of(i, uneven); /* map: each i written by exactly one thread */
@@ -168,7 +172,9 @@ static void map_guided(cube_job *job)
         int worker = omp_get_thread_num();
         long long computed = 0;
         chunk_run run = {-1, -1, 0.0};
+        /* LAB: share the loop's iterations among the team, in chunks taken on demand that shrink as the loop ends, none below CHUNK (each i runs on one thread only; no barrier at its end). Hint: #pragma omp for schedule(guided, CHUNK) nowait */
 #pragma omp for schedule(guided, CHUNK) nowait
+        /* LAB END */
         for (size_t i = 0; i < n; i++) {
             chunk_step(&run, worker, i); /* --trace only */
             out[i] = cube_of(i, uneven); /* map: each i written by exactly one thread */

@@ -128,11 +128,15 @@ static void submit_tasks(cube_job *job, task_kind kind, bool (*submit)(void *poo
 {
     size_t n = job->n, chunk = (n + 4 * (size_t)job->worker_count - 1) / (4 * (size_t)job->worker_count);
     bool open = true;
+    /* LAB: hand out the map: one task per chunk of at most `chunk` items, covering 0..n-1 once; stop when submit says no worker is left. Hint: for (begin = 0; begin < n && open; begin += chunk) open = submit(pool, new_task(kind, begin, count, 0)); the last chunk may be shorter */
     for (size_t begin = 0; begin < n && open; begin += chunk)
         open = submit(pool, new_task(kind, begin, n - begin < chunk ? n - begin : chunk, 0));
+    /* LAB END, skeleton: (void)chunk; */
     if (kind != TASK_MAP) return;
     if (open) open = submit(pool, new_task(TASK_APPLY, 0, 0, job->apply_arg));
+    /* LAB: tell every worker to stop once the map's tasks are handed out: one STOP task each. Hint: submit(pool, new_task(TASK_STOP, 0, 0, 0)) per worker, while open */
     for (int w = 0; w < job->worker_count && open; w++) open = submit(pool, new_task(TASK_STOP, 0, 0, 0));
+    /* LAB END */
 }
 
 /* The watchdog's words: how far the map got. */

@@ -26,9 +26,15 @@
  *            cores its threads ran on: Open MPI binds a rank to one core when -np is small,
  *            and then all its threads share that core. Give each rank OMP_NUM_THREADS cores.
  * apply: rank 0 sends one number to the last rank and receives its cube.
- * Before the clock, rank 0's array is filled and every rank's receive buffer written once (in
+ * elapsed_s is the map on a ready pool, in every model: the ranks exist and meet at a barrier
+ * before the clock, rank 0's array is filled and every rank's receive buffer written once (in
  * hybrid by its threads, with the kernel's schedule): the clock times messages and cubes, not
  * the kernel handing out fresh pages.
+ * --uneven: item i costs work that grows with i (common/uneven.h): scatter's last rank gets the
+ * dearest block and the others wait for it at MPI_Gatherv; dynamic's chunks balance it.
+ * --trace: "MPI_Scatterv", "chunk" (the elements a rank or thread cubed) and "MPI_Gatherv" spans;
+ * dynamic draws each request (worker to rank 0) and each chunk handed out (rank 0 to worker) as
+ * an arrow; hybrid has one track per thread of each rank.
  *
  * Run:  mpirun -np 4 ./mpi/pool_cube
  *       mpirun -np 2 ./mpi/pool_cube -n 100000000 --variant dynamic --quiet
@@ -49,6 +55,7 @@
 #endif
 
 #include "../../common/mpi_harness.h"
+#include "../../common/uneven.h"
 
 static int world_rank, world_size;
 
@@ -56,7 +63,9 @@ static int world_rank, world_size;
 typedef struct {
     int n;
     int worker_count;
+    bool uneven;
     uint64_t apply_arg, apply_result;
+    long long computed;   /* cubes this rank computed (hybrid: all its threads) */
     uint64_t *out;        /* rank 0 only: the range 0..n-1, then the cubes */
     int *counts, *displs; /* scatter, hybrid: rank r gets counts[r] numbers from out[displs[r]] on */
     uint64_t *block;      /* this rank's numbers (rank 0's stay in place in out); dynamic: a chunk */
@@ -70,17 +79,35 @@ enum { TAG_READY = 1, TAG_WORK, TAG_RESULT, TAG_STOP, TAG_APPLY };
 /* Largest chunk of the dynamic variant: 8 MiB of cubes per message. */
 enum { MAX_CHUNK = 1 << 20 };
 
-static void cube_block(uint64_t *values, int count)
+/* The rank's numbers values[0..count), which are first..first+count-1, cubed in place. */
+static void cube_block(cube_job *job, uint64_t *values, int count, int first)
 {
-    for (int k = 0; k < count; k++) values[k] = cube_u64(values[k]);
+    double began = trace_begin();
+    for (int k = 0; k < count; k++) values[k] = cube_of(values[k], job->uneven);
+    job->computed += count;
+    if (count > 0) trace_span(0, "chunk", began, first, first + count - 1);
 }
 
 /* hybrid: the rank's block shared out over its OpenMP threads (built without OpenMP, the rank
- * works alone). */
-static void cube_block_threaded(uint64_t *values, int count)
+ * works alone); --trace: one "chunk" span per thread, on the thread's own track. */
+static void cube_block_threaded(cube_job *job, uint64_t *values, int count, int first)
 {
-#pragma omp parallel for default(none) shared(values, count) schedule(static)
-    for (int k = 0; k < count; k++) values[k] = cube_u64(values[k]);
+    bool uneven = job->uneven;
+#pragma omp parallel default(none) shared(values, count, first, uneven)
+    {
+        int thread = 0, my_first = 0, mine = 0; /* this thread's block: my_first, mine of them */
+#ifdef _OPENMP
+        thread = omp_get_thread_num();
+#endif
+        double began = trace_begin();
+#pragma omp for schedule(static) nowait
+        for (int k = 0; k < count; k++) {
+            if (mine++ == 0) my_first = k;
+            values[k] = cube_of(values[k], uneven);
+        }
+        if (mine > 0) trace_span(thread, "chunk", began, first + my_first, first + my_first + mine - 1);
+    }
+    job->computed += count;
 }
 
 /* apply: one call of cube, run by the last rank (a worker, unless rank 0 is alone). */
@@ -88,7 +115,12 @@ static uint64_t apply_on_worker(uint64_t number)
 {
     int worker = world_size - 1;
     uint64_t result = 0;
-    if (worker == ROOT_RANK) return cube_u64(number);
+    double began = trace_begin();
+    if (worker == ROOT_RANK) {
+        result = cube_u64(number);
+        trace_span(0, "apply", began, (long)number, TRACE_NONE);
+        return result;
+    }
     if (world_rank == ROOT_RANK) {
         MPI_CHECK(MPI_Send(&number, 1, MPI_UINT64_T, worker, TAG_APPLY, MPI_COMM_WORLD), "MPI_Send");
         MPI_CHECK(MPI_Recv(&result, 1, MPI_UINT64_T, worker, TAG_APPLY, MPI_COMM_WORLD,
@@ -97,6 +129,7 @@ static uint64_t apply_on_worker(uint64_t number)
         MPI_CHECK(MPI_Recv(&number, 1, MPI_UINT64_T, ROOT_RANK, TAG_APPLY, MPI_COMM_WORLD,
                            MPI_STATUS_IGNORE), "MPI_Recv");
         result = cube_u64(number);
+        trace_span(0, "apply", began, (long)number, TRACE_NONE);
         MPI_CHECK(MPI_Send(&result, 1, MPI_UINT64_T, ROOT_RANK, TAG_APPLY, MPI_COMM_WORLD), "MPI_Send");
     }
     return result;
@@ -123,9 +156,11 @@ static void plan_scatter(cube_job *job)
     }
 }
 
-static void scatter_cube_gather(cube_job *job, void (*cube)(uint64_t *values, int count))
+static void scatter_cube_gather(cube_job *job,
+                                void (*cube)(cube_job *job, uint64_t *values, int count, int first))
 {
     int my_count = job->counts[world_rank];
+    double began = trace_begin();
 
     /* Rank 0's own block stays where it is (MPI_IN_PLACE): no copy of it, no second array. */
     if (world_rank == ROOT_RANK)
@@ -134,8 +169,11 @@ static void scatter_cube_gather(cube_job *job, void (*cube)(uint64_t *values, in
     else
         MPI_CHECK(MPI_Scatterv(NULL, NULL, NULL, MPI_UINT64_T, job->block, my_count, MPI_UINT64_T,
                                ROOT_RANK, MPI_COMM_WORLD), "MPI_Scatterv");
+    trace_span(0, "MPI_Scatterv", began, my_count, TRACE_NONE);
 
-    cube(job->block, my_count); /* hybrid: MPI stays outside the thread team */
+    cube(job, job->block, my_count, job->displs[world_rank]); /* hybrid: MPI stays outside the thread team */
+
+    began = trace_begin();
 
     if (world_rank == ROOT_RANK)
         MPI_CHECK(MPI_Gatherv(MPI_IN_PLACE, my_count, MPI_UINT64_T, job->out, job->counts,
@@ -143,6 +181,7 @@ static void scatter_cube_gather(cube_job *job, void (*cube)(uint64_t *values, in
     else
         MPI_CHECK(MPI_Gatherv(job->block, my_count, MPI_UINT64_T, NULL, NULL, NULL, MPI_UINT64_T,
                               ROOT_RANK, MPI_COMM_WORLD), "MPI_Gatherv");
+    trace_span(0, "MPI_Gatherv", began, my_count, TRACE_NONE);
 }
 
 static void map_scatter(cube_job *job)
@@ -236,9 +275,14 @@ static void plan_chunks(cube_job *job)
     }
 }
 
+/* --trace: arrows "request" (a worker's READY or its cubes, each asking for more) and "hand out"
+ * (a chunk's {begin, count}); ids name the sender and its message's number, which both ends know:
+ * a worker counts what it sent, rank 0 what it received from each worker, and a chunk's number
+ * is its begin / chunk. */
 static void manage_chunks(cube_job *job)
 {
     int *chunk_begin = checked_calloc((size_t)world_size, sizeof *chunk_begin); /* per worker */
+    long *received = checked_calloc((size_t)world_size, sizeof *received);    /* --trace */
     int next = 0, active_workers = world_size - 1, n = job->n;
     while (active_workers > 0) {
         MPI_Status status;
@@ -249,22 +293,27 @@ static void manage_chunks(cube_job *job)
         /* A result lands straight in its place; a first READY carries nothing. */
         MPI_CHECK(MPI_Recv(job->out + chunk_begin[worker], count, MPI_UINT64_T, worker,
                            status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+        trace_flow_in(TRACE_MAIN, "request", trace_message_id(worker, received[worker]++));
         if (next < n) {
             int work[2] = {next, n - next < job->chunk ? n - next : job->chunk}; /* begin, count */
             chunk_begin[worker] = next;
             next += work[1];
+            trace_flow_out(TRACE_MAIN, "hand out", trace_message_id(ROOT_RANK, work[0] / job->chunk));
             MPI_CHECK(MPI_Send(work, 2, MPI_INT, worker, TAG_WORK, MPI_COMM_WORLD), "MPI_Send");
         } else {
             MPI_CHECK(MPI_Send(NULL, 0, MPI_INT, worker, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
             active_workers--;
         }
     }
+    free(received);
     free(chunk_begin);
 }
 
 static void work_on_chunks(cube_job *job)
 {
     uint64_t *values = job->block;
+    long sent = 0; /* --trace */
+    trace_flow_out(0, "request", trace_message_id(world_rank, sent++));
     MPI_CHECK(MPI_Send(NULL, 0, MPI_UINT64_T, ROOT_RANK, TAG_READY, MPI_COMM_WORLD), "MPI_Send");
     for (;;) {
         int work[2];
@@ -272,7 +321,12 @@ static void work_on_chunks(cube_job *job)
         MPI_CHECK(MPI_Recv(work, 2, MPI_INT, ROOT_RANK, MPI_ANY_TAG, MPI_COMM_WORLD, &status),
                   "MPI_Recv");
         if (status.MPI_TAG == TAG_STOP) break;
-        for (int k = 0; k < work[1]; k++) values[k] = cube_u64((uint64_t)(work[0] + k));
+        trace_flow_in(0, "hand out", trace_message_id(ROOT_RANK, work[0] / job->chunk));
+        double began = trace_begin();
+        for (int k = 0; k < work[1]; k++) values[k] = cube_of((uint64_t)(work[0] + k), job->uneven);
+        job->computed += work[1];
+        trace_span(0, "chunk", began, work[0], work[0] + work[1] - 1);
+        trace_flow_out(0, "request", trace_message_id(world_rank, sent++));
         MPI_CHECK(MPI_Send(values, work[1], MPI_UINT64_T, ROOT_RANK, TAG_RESULT, MPI_COMM_WORLD),
                   "MPI_Send");
     }
@@ -281,7 +335,7 @@ static void work_on_chunks(cube_job *job)
 static void map_dynamic(cube_job *job)
 {
     if (world_size == 1)
-        cube_block(job->out, job->n); /* nobody to hand chunks to */
+        cube_block(job, job->out, job->n, 0); /* nobody to hand chunks to */
     else if (world_rank == ROOT_RANK)
         manage_chunks(job);
     else
@@ -310,6 +364,7 @@ static const program_info info = {
     .n_meaning = "range length: map computes cube(i) for i in 0..n-1",
     .default_n = 10,
     .max_n = INT_MAX, /* MPI counts and displacements are int */
+    .takes_uneven = true,
 };
 
 int main(int argc, char **argv)
@@ -322,12 +377,13 @@ int main(int argc, char **argv)
     const struct variant *variant = &variants[opt.variant_index];
     bool manager = variant->run == map_dynamic && world_size > 1; /* rank 0 only manages */
     cube_job job = {.n = n, .worker_count = manager ? world_size - 1 : world_size,
-                    .apply_arg = (uint64_t)n, .team_size = 1};
+                    .uneven = opt.uneven, .apply_arg = (uint64_t)n, .team_size = 1};
     if (world_rank == ROOT_RANK) { /* only rank 0 holds the whole range, like the Pool's caller */
         job.out = checked_malloc((size_t)n, sizeof *job.out);
         for (int i = 0; i < n; i++) job.out[i] = (uint64_t)i; /* its pages touched, untimed */
     }
     variant->prepare(&job); /* untimed: who gets what, receive buffers touched */
+    trace_open(&opt, job.team_size); /* a track per thread: one, or hybrid's team */
 
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank ready */
     double start = MPI_Wtime();
@@ -339,10 +395,15 @@ int main(int argc, char **argv)
     int *team_sizes = world_rank == ROOT_RANK ? checked_malloc((size_t)world_size, sizeof *team_sizes)
                                               : NULL;
     char *cores = world_rank == ROOT_RANK ? checked_malloc((size_t)world_size, sizeof job.cores) : NULL;
+    long long *computed = world_rank == ROOT_RANK ? checked_malloc((size_t)world_size, sizeof *computed)
+                                                  : NULL; /* cubes by each rank */
     MPI_CHECK(MPI_Gather(&job.team_size, 1, MPI_INT, team_sizes, 1, MPI_INT, ROOT_RANK,
                          MPI_COMM_WORLD), "MPI_Gather");
     MPI_CHECK(MPI_Gather(job.cores, sizeof job.cores, MPI_CHAR, cores, sizeof job.cores, MPI_CHAR,
                          ROOT_RANK, MPI_COMM_WORLD), "MPI_Gather");
+    MPI_CHECK(MPI_Gather(&job.computed, 1, MPI_LONG_LONG, computed, 1, MPI_LONG_LONG, ROOT_RANK,
+                         MPI_COMM_WORLD), "MPI_Gather");
+    mpi_trace_write(&info, &opt);
 
     bool pass = true;
     if (world_rank == ROOT_RANK) {
@@ -355,6 +416,8 @@ int main(int argc, char **argv)
                ") = %" PRIu64 "\n", n, checksum, cube_checksum_expected((uint64_t)n), job.apply_arg,
                job.apply_result);
         char extra_keys[64] = "";
+        /* per_worker: the cubes each worker rank computed (a managing rank 0 is no worker) */
+        const long long *per_worker = manager ? computed + 1 : computed;
         if (variant->run == map_dynamic) {
             if (manager)
                 say(&opt, "rank 0 handed out the chunks; %d worker ranks cubed them\n",
@@ -380,8 +443,10 @@ int main(int argc, char **argv)
             snprintf(extra_keys, sizeof extra_keys, " threads=%d", threads);
         }
         opt.workers = job.worker_count;
-        print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64 "%s", checksum, extra_keys);
+        print_result(&info, &opt, pass, elapsed, "checksum=%" PRIu64 " per_worker=%s%s", checksum,
+                     per_worker_text(per_worker, job.worker_count), extra_keys);
     }
+    free(computed);
     free(cores);
     free(team_sizes);
     if (world_rank != ROOT_RANK) free(job.block); /* rank 0's block is out itself, or none */
