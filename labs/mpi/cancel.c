@@ -23,6 +23,9 @@
  * Every rank works, so workers = ranks. A worker counts as stopped only if it recorded its own
  * stop after leaving its loop.
  * Observe: the latency grows with the ranks per core: a rank that is not running cannot look.
+ * per_worker: the batches each rank did before it stopped. --trace shows each rank's "work"
+ * span, rank 0's "stop request", each rank's "stopped", and the STOP and STOPPED messages as
+ * arrows between the ranks.
  *
  * Run:  mpirun -np 2 ./mpi/cancel
  *       mpirun -np 4 ./mpi/cancel -n 500
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 
 #include "../../common/mpi_harness.h"
+#include "../../common/trace.h"
 
 /* One worker's progress; rank 0 holds every rank's, filled in from the STOPPED replies. */
 typedef struct {
@@ -56,19 +60,26 @@ static int world_rank, world_size;
 static void stop_with_message(stop_run *run)
 {
     worker_progress *mine = &run->progress[world_rank];
+    double working = trace_begin(); /* --trace: each rank's events are on its own track, 0 */
     if (world_rank == ROOT_RANK) {
         double deadline = MPI_Wtime() + (double)run->run_ms / 1000.0;
         while (MPI_Wtime() < deadline) {
             mine->state = work_batch(mine->state);
             mine->batches++;
         }
-        mine->stopped = 1;
         run->stop_at = MPI_Wtime();
+        trace_instant(0, "stop request", TRACE_NONE, TRACE_NONE);
+        mine->stopped = 1;
+        trace_span(0, "work", working, (long)mine->batches, TRACE_NONE);
+        trace_instant(0, "stopped", (long)mine->batches, TRACE_NONE);
+        for (int rank = 1; rank < world_size; rank++) /* --trace: the arrows' tails */
+            trace_flow_out(0, "STOP", trace_message_id(ROOT_RANK, rank));
         /* TODO: tell every other rank to stop. Hint: an empty MPI_Send with tag TAG_STOP to each */
         for (int rank = 1; rank < world_size; rank++) {
             uint64_t reply[3]; /* state, batches, stopped */
             MPI_CHECK(MPI_Recv(reply, 3, MPI_UINT64_T, rank, TAG_STOPPED, MPI_COMM_WORLD,
                                MPI_STATUS_IGNORE), "MPI_Recv");
+            trace_flow_in(0, "STOPPED", trace_message_id(rank, 0));
             run->progress[rank] =
                 (worker_progress){.state = reply[0], .batches = reply[1], .stopped = reply[2] == 1};
         }
@@ -82,8 +93,12 @@ static void stop_with_message(stop_run *run)
             mine->batches++;
             /* TODO: has the STOP arrived? Ask without waiting. Hint: MPI_Test(&stop_request, &stop, ...) */
         }
+        trace_flow_in(0, "STOP", trace_message_id(ROOT_RANK, world_rank));
         mine->stopped = 1;
+        trace_span(0, "work", working, (long)mine->batches, TRACE_NONE);
+        trace_instant(0, "stopped", (long)mine->batches, TRACE_NONE);
         uint64_t reply[3] = {mine->state, mine->batches, (uint64_t)mine->stopped};
+        trace_flow_out(0, "STOPPED", trace_message_id(world_rank, 0));
         MPI_CHECK(MPI_Send(reply, 3, MPI_UINT64_T, ROOT_RANK, TAG_STOPPED, MPI_COMM_WORLD),
                   "MPI_Send");
     }
@@ -120,6 +135,7 @@ int main(int argc, char **argv)
     if (world_rank == ROOT_RANK)
         say(&opt, "starting %d ranks running endless loops; stopping them after %ld ms\n",
             opt.workers, opt.n);
+    trace_open(&opt, 1); /* one track per rank: its own */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
 
     double start = MPI_Wtime();
@@ -127,11 +143,14 @@ int main(int argc, char **argv)
     double end = MPI_Wtime();
     double elapsed = end - start, latency = end - run.stop_at;
 
+    mpi_trace_write(&info, &opt);
     bool pass = true;
     if (world_rank == ROOT_RANK) {
         int stopped = 0;
+        long long *batches = checked_calloc((size_t)opt.workers, sizeof *batches);
         for (int w = 0; w < opt.workers; w++) {
             stopped += run.progress[w].stopped;
+            batches[w] = (long long)run.progress[w].batches;
             say(&opt, "rank %d: %s after %" PRIu64 " batches of work, confirmed by %s\n", w,
                 run.progress[w].stopped ? "stopped" : "NOT stopped", run.progress[w].batches,
                 w == ROOT_RANK ? "itself" : "its STOPPED reply");
@@ -139,7 +158,9 @@ int main(int argc, char **argv)
         pass = verify_count("workers confirmed stopped", opt.workers, stopped);
         printf("stopped %d of %d workers (expected %d), %.6f s after the stop request\n", stopped,
                opt.workers, opt.workers, latency);
-        print_result(&info, &opt, pass, elapsed, "stopped=%d stop_latency_s=%.6f", stopped, latency);
+        print_result(&info, &opt, pass, elapsed, "stopped=%d stop_latency_s=%.6f per_worker=%s",
+                     stopped, latency, per_worker_text(batches, opt.workers));
+        free(batches);
     }
     free(run.progress);
     return mpi_finish(pass);

@@ -33,12 +33,14 @@
 #include <stdlib.h>
 
 #include "../../common/mpi_harness.h"
+#include "../../common/trace.h"
 
 /* Everything a rank's variant needs. */
 typedef struct {
     long long value; /* at rank 0, once the variant has run: the counter's end value */
     MPI_Win window;  /* rma-lock, fetch-op: the shared counter lives in rank 0's window */
     long long *root_value; /* that counter: rank 0's window memory (NULL on the other ranks) */
+    long long increments_made; /* by this rank: rank 0 gathers them into per_worker= */
     int world_rank;
     long increments;
     long delay_ms;
@@ -55,47 +57,73 @@ static void read_root_value(shared_counter *counter)
     }
 }
 
+/* --trace: a rank's own track (worker 0 of its process) shows its "private count" loop and
+ * its MPI_Reduce. */
 static void add_with_reduce(shared_counter *counter)
 {
     long long count = 0; /* this rank's own count: nothing is shared while counting */
+    double counting = trace_begin();
     for (long i = 0; i < counter->increments; i++) {
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         count++;
     }
+    trace_span(0, "private count", counting, 0, count);
+    counter->increments_made = count;
+    double reducing = trace_begin();
     /* TODO: add every rank's count into counter->value at rank 0. Hint: MPI_Reduce with MPI_SUM */
     counter->value = count;
+    trace_span(0, "MPI_Reduce", reducing, count, TRACE_NONE);
 }
 
+/* --trace: each step is "MPI_Win_lock", "MPI_Get" (the Get and its flush: once it is done the
+ * lock is surely this rank's, whenever the library actually took it), "lock hold" (pause, Put,
+ * up to the unlock call) and "MPI_Win_unlock" (the Put completes, the lock is released). */
 static void add_with_rma_lock(shared_counter *counter)
 {
     MPI_Win window = counter->window;
-    for (long i = 0; i < counter->increments; i++) {
+    long i;
+    for (i = 0; i < counter->increments; i++) {
+        double locking = trace_begin();
         /* TODO: make Get, add and Put one step no other rank can split. Hint: an exclusive lock */
         MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, window), "MPI_Win_lock");
+        double getting = trace_begin();
+        trace_span(0, "MPI_Win_lock", locking, i, TRACE_NONE);
         long long local_copy;
         MPI_CHECK(MPI_Get(&local_copy, 1, MPI_LONG_LONG, ROOT_RANK, 0, 1, MPI_LONG_LONG, window),
                   "MPI_Get");
         MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush"); /* the read is done */
+        double holding = trace_begin();
+        trace_span(0, "MPI_Get", getting, local_copy, TRACE_NONE);
         local_copy += 1;
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         MPI_CHECK(MPI_Put(&local_copy, 1, MPI_LONG_LONG, ROOT_RANK, 0, 1, MPI_LONG_LONG, window),
                   "MPI_Put");
+        trace_span(0, "lock hold", holding, local_copy - 1, local_copy); /* read, wrote */
+        double unlocking = trace_begin();
         MPI_CHECK(MPI_Win_unlock(ROOT_RANK, window), "MPI_Win_unlock"); /* the write is done */
+        trace_span(0, "MPI_Win_unlock", unlocking, local_copy, TRACE_NONE);
     }
+    counter->increments_made = i;
     read_root_value(counter);
 }
 
+/* --trace: each step is one "MPI_Fetch_and_op" span (the call and its flush), with the value
+ * it found. */
 static void add_with_fetch_op(shared_counter *counter)
 {
     MPI_Win window = counter->window;
     const long long one = 1;
     MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all");
-    for (long i = 0; i < counter->increments; i++) {
+    long i;
+    for (i = 0; i < counter->increments; i++) {
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        double adding = trace_begin();
         /* TODO: add one at rank 0 in one atomic call. Hint: MPI_Fetch_and_op with MPI_SUM */
         (void)one;
         MPI_CHECK(MPI_Win_flush(ROOT_RANK, window), "MPI_Win_flush");
+        trace_span(0, "MPI_Fetch_and_op", adding, i, TRACE_NONE);
     }
+    counter->increments_made = i;
     MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");
     read_root_value(counter);
 }
@@ -139,12 +167,19 @@ int main(int argc, char **argv)
         say(&opt, "Number at the beginning is %lld\n", *counter.root_value);
     /* The start line: without it the other ranks would start while rank 0 still prints, and
      * rank 0's clock would miss the start of their work. */
+    /* Rank 0 gathers every rank's increment count after the clock, into per_worker. */
+    long long *per_worker =
+        world_rank == ROOT_RANK ? checked_calloc((size_t)world_size, sizeof *per_worker) : NULL;
+    trace_open(&opt, 1); /* one track per rank: its own */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 
     double start = MPI_Wtime();
     variants[opt.variant_index].run(&counter);
     double elapsed = MPI_Wtime() - start;
 
+    MPI_CHECK(MPI_Gather(&counter.increments_made, 1, MPI_LONG_LONG, per_worker, 1, MPI_LONG_LONG,
+                         ROOT_RANK, MPI_COMM_WORLD), "MPI_Gather");
+    mpi_trace_write(&info, &opt);
     long long got = counter.value;
     bool pass = true;
     if (world_rank == ROOT_RANK) {
@@ -154,8 +189,10 @@ int main(int argc, char **argv)
         printf("counter %s: %d workers x %ld increments: expected %lld, got %lld (%.3g "
                "increments/s)\n", opt.variant, opt.workers, opt.n, expected, got,
                elapsed > 0 ? (double)got / elapsed : 0.0);
-        print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
+        print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld per_worker=%s", expected,
+                     got, per_worker_text(per_worker, world_size));
     }
+    free(per_worker);
     MPI_CHECK(MPI_Win_free(&counter.window), "MPI_Win_free");
     return mpi_finish(pass);
 }

@@ -38,12 +38,14 @@
 #include <stdlib.h>
 
 #include "../../common/mpi_harness.h"
+#include "../../common/trace.h"
 
 /* Everything a rank's variant needs. */
 typedef struct {
     long value; /* at rank 0, once the variant has run: the counter's end value */
     MPI_Win window;
     long *root_value; /* the notebook's database_value: rank 0's window memory (NULL elsewhere) */
+    long long reads_made; /* by this rank: rank 0 gathers them into per_worker= */
     int world_rank;
     long increments;
     long delay_ms;
@@ -55,9 +57,11 @@ static void increase_with_rma(shared_counter *counter)
 {
     MPI_Win window = counter->window;
     MPI_CHECK(MPI_Win_lock_all(0, window), "MPI_Win_lock_all"); /* legal access, excludes nobody */
-    for (long i = 0; i < counter->increments; i++) {
+    long i;
+    for (i = 0; i < counter->increments; i++) {
         /* TODO: read the shared value into local_copy, add one, pause (counter->delay_ms), write it back: the notebook's increase(). Hint: MPI_Get, MPI_Win_flush, MPI_Put, MPI_Win_flush on rank 0's window */
     }
+    counter->reads_made = i;
     MPI_CHECK(MPI_Win_unlock_all(window), "MPI_Win_unlock_all");
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank's last Put is done */
     if (counter->world_rank == ROOT_RANK) {
@@ -106,12 +110,20 @@ int main(int argc, char **argv)
     if (world_rank == ROOT_RANK) say(&opt, "start value %ld\n", *counter.root_value);
     /* The start line: without it the other ranks would start while rank 0 still prints, so
      * they would not race together and rank 0's clock would miss the start of their work. */
+    /* Rank 0 gathers every rank's read count after the clock, into per_worker. */
+    long long *per_worker =
+        world_rank == ROOT_RANK ? checked_calloc((size_t)world_size, sizeof *per_worker) : NULL;
+    trace_open(&opt, 1); /* one track per rank: its own */
+    trace_mark_repeats("read..write", "lost update"); /* two reads of one value: a lost update */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 
     double start = MPI_Wtime();
     variants[opt.variant_index].run(&counter);
     double elapsed = MPI_Wtime() - start;
 
+    MPI_CHECK(MPI_Gather(&counter.reads_made, 1, MPI_LONG_LONG, per_worker, 1, MPI_LONG_LONG,
+                         ROOT_RANK, MPI_COMM_WORLD), "MPI_Gather");
+    mpi_trace_write(&info, &opt);
     long got = counter.value;
     bool pass = true;
     if (world_rank == ROOT_RANK) {
@@ -123,9 +135,10 @@ int main(int argc, char **argv)
         say(&opt, "end main\n");
         printf("race %s (no lock, wrong on purpose): expected %ld, got %ld, %ld update%s lost\n",
                opt.variant, expected, got, lost, lost == 1 ? "" : "s");
-        print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got,
-                     lost);
+        print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld per_worker=%s",
+                     expected, got, lost, per_worker_text(per_worker, world_size));
     }
+    free(per_worker);
     MPI_CHECK(MPI_Win_free(&counter.window), "MPI_Win_free");
     return mpi_finish(pass);
 }

@@ -29,6 +29,9 @@
  * Every window's errors are returned (window_errors_return), so a failing window call ends the
  * job with one line naming it and exit 3, like every other MPI call here.
  * Observe: compare elements per second with -n 100000 --quiet across the two variants.
+ * --trace (each rank's own track): accumulate shows one "MPI_Accumulate" span for the rank's
+ * pass and its "MPI_Win_unlock" (where the accumulates complete); shm shows each step's
+ * "MPI_Win_lock" (the wait) and "lock hold" (read, pause, write): the holds take turns.
  *
  * Run:  mpirun -np 2 ./mpi/shared_array
  *       mpirun -np 4 ./mpi/shared_array -n 100000 --variant shm --quiet
@@ -39,6 +42,7 @@
 #include <string.h>
 
 #include "../../common/mpi_harness.h"
+#include "../../common/trace.h"
 
 /* The array and what every worker needs to add to it. */
 typedef struct {
@@ -73,12 +77,16 @@ static void add_with_accumulate(shared_array *array)
 {
     const double one = 1.0;
     MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, ROOT_RANK, 0, array->window), "MPI_Win_lock");
+    double adding = trace_begin();
     for (size_t i = 0; i < array->n; i++) {
         if (array->delay_ms > 0) sleep_ms(array->delay_ms);
         /* TODO: add one to element i of rank 0's window, done by MPI at the target. Hint: MPI_Accumulate with MPI_SUM */
         (void)one;
     }
+    double unlocking = trace_begin();
+    trace_span(0, "MPI_Accumulate", adding, 0, (long)array->n); /* elements 0..n-1 */
     MPI_CHECK(MPI_Win_unlock(ROOT_RANK, array->window), "MPI_Win_unlock"); /* my updates are done */
+    trace_span(0, "MPI_Win_unlock", unlocking, TRACE_NONE, TRACE_NONE);
 }
 
 /* accumulate, after every rank has added: rank 0's values get the array back. */
@@ -121,11 +129,15 @@ static void add_with_shared_memory(shared_array *array)
     for (size_t i = 0; i < array->n; i++) {
         /* Lock and unlock order the loads and stores with the other ranks' (they are memory
          * barriers for a shared window), and exclusive means one rank at a time. */
+        double waiting = trace_begin();
         /* TODO: one rank at a time from here to the write. Hint: MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, ...) */
+        double holding = trace_begin();
+        trace_span(0, "MPI_Win_lock", waiting, (long)i, TRACE_NONE);
         double value = array->values[i];
         /* inside the lock: nobody else touches values[i] */
         if (array->delay_ms > 0) sleep_ms(array->delay_ms);
         array->values[i] = value + 1.0;
+        trace_span(0, "lock hold", holding, (long)i, (long)value); /* element, value read */
         /* TODO: end the exclusive access after the write. Hint: MPI_Win_unlock */
     }
 }
@@ -230,6 +242,7 @@ int main(int argc, char **argv)
     }
     shared_array array = {.n = n, .worker_count = opt.workers, .delay_ms = opt.delay_ms};
     variants[opt.variant_index].open(&array, values);
+    trace_open(&opt, 1); /* one track per rank: its own */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* the array is ready everywhere */
 
     double start = MPI_Wtime();
@@ -238,6 +251,7 @@ int main(int argc, char **argv)
     double elapsed = MPI_Wtime() - start;
 
     variants[opt.variant_index].close(&array, values);
+    mpi_trace_write(&info, &opt);
     bool pass = true; /* rank 0's verdict: mpi_finish hands it to every rank */
     if (world_rank == ROOT_RANK) pass = report(&opt, values, n, elapsed);
     free(values);

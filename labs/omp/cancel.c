@@ -26,6 +26,8 @@
  *           `omp atomic read` after every batch: the portable, always-on way.
  * Either way a worker counts as stopped only if it recorded its own stop after leaving its loop;
  * the end of the parallel region is the join that makes the records visible to main.
+ * Observe: stop_latency_s, and per_worker, the batches each worker did before it stopped.
+ * --trace shows each worker's "work" span, main's "stop request" and each worker's "stopped".
  *
  * Run:  ./omp/cancel
  *       OMP_CANCELLATION=true ./omp/cancel -n 500 -w 4
@@ -42,6 +44,7 @@
 
 #include "../../common/harness.h"
 #include "../../common/omp_team.h"
+#include "../../common/trace.h"
 
 /* One worker's progress on a cache line of its own, so workers do not slow each other. */
 typedef struct {
@@ -63,14 +66,19 @@ static void stop_with_cancel(stop_run *run)
 #pragma omp parallel num_threads(run->worker_count + 1) default(none) shared(run)
     {
         worker_progress *mine = NULL; /* this thread's record, if it is a worker */
+        int worker = TRACE_MAIN;
+        double working = 0.0;
 #pragma omp for schedule(static, 1)
         for (int id = 0; id <= run->worker_count; id++) {
             if (id == 0) {
                 sleep_ms(run->run_ms);
                 run->stop_at = omp_get_wtime();
+                trace_instant(TRACE_MAIN, "stop request", TRACE_NONE, TRACE_NONE);
                 /* TODO: stop the whole loop, every worker's iteration with it. Hint: #pragma omp cancel for */
             } else {
-                mine = &run->progress[id - 1];
+                worker = id - 1;
+                mine = &run->progress[worker];
+                working = trace_begin();
                 for (;;) {
                     mine->state = work_batch(mine->state);
                     mine->batches++;
@@ -78,7 +86,11 @@ static void stop_with_cancel(stop_run *run)
                 }
             }
         }
-        if (mine != NULL) mine->stopped = 1; /* only a cancelled loop gets a worker here */
+        if (mine != NULL) {
+            mine->stopped = 1; /* only a cancelled loop gets a worker here */
+            trace_span(worker, "work", working, (long)mine->batches, TRACE_NONE);
+            trace_instant(worker, "stopped", (long)mine->batches, TRACE_NONE);
+        }
     }
 }
 
@@ -91,10 +103,13 @@ static void stop_with_flag(stop_run *run)
         if (id == 0) {
             sleep_ms(run->run_ms);
             run->stop_at = omp_get_wtime();
+            trace_instant(TRACE_MAIN, "stop request", TRACE_NONE, TRACE_NONE);
             /* TODO: raise the flag so that every worker sees it. Hint: #pragma omp atomic write seq_cst */
             (void)stop_requested;
         } else {
-            worker_progress *mine = &run->progress[id - 1];
+            int worker = id - 1;
+            worker_progress *mine = &run->progress[worker];
+            double working = trace_begin();
             for (;;) {
                 mine->state = work_batch(mine->state);
                 mine->batches++;
@@ -104,6 +119,8 @@ static void stop_with_flag(stop_run *run)
                 if (seen) break;
             }
             mine->stopped = 1;
+            trace_span(worker, "work", working, (long)mine->batches, TRACE_NONE);
+            trace_instant(worker, "stopped", (long)mine->batches, TRACE_NONE);
         }
     }
 }
@@ -163,6 +180,7 @@ int main(int argc, char **argv)
     say(&opt, "starting %d threads running endless loops; stopping them after %ld ms\n",
         opt.workers, opt.n);
     team_prepare(opt.workers + 1); /* main + the workers; a smaller team: exit 3 now, untimed */
+    trace_open(&opt, opt.workers);
 
     double start = omp_get_wtime();
     variants[opt.variant_index].run(&run);
@@ -170,14 +188,18 @@ int main(int argc, char **argv)
     double elapsed = end - start, latency = end - run.stop_at;
 
     int stopped = 0;
+    long long batches[MAX_WORKERS];
     for (int w = 0; w < opt.workers; w++) {
         stopped += run.progress[w].stopped;
+        batches[w] = (long long)run.progress[w].batches;
         say(&opt, "worker %d: %s after %" PRIu64 " batches of work, confirmed by itself\n", w,
             run.progress[w].stopped ? "stopped" : "NOT stopped", run.progress[w].batches);
     }
     bool pass = verify_count("workers confirmed stopped", opt.workers, stopped);
+    trace_write(&info, &opt);
     printf("stopped %d of %d workers (expected %d), %.6f s after the stop request\n", stopped,
            opt.workers, opt.workers, latency);
-    print_result(&info, &opt, pass, elapsed, "stopped=%d stop_latency_s=%.6f", stopped, latency);
+    print_result(&info, &opt, pass, elapsed, "stopped=%d stop_latency_s=%.6f per_worker=%s",
+                 stopped, latency, per_worker_text(batches, opt.workers));
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

@@ -35,59 +35,97 @@
 
 #include "../../common/harness.h"
 #include "../../common/omp_team.h"
+#include "../../common/trace.h"
 
 /* Everything the team shares. */
 typedef struct {
     long long value; /* critical, atomic, lock; reduction adds its total at the end */
     omp_lock_t lock;
+    long long *per_worker; /* increments each thread made, by thread number */
     int worker_count;
     long increments;
     long delay_ms;
 } shared_counter;
 
+/* --trace shows each step of critical and lock as "lock wait" (to enter) and "lock hold" (read,
+ * pause, write; the span ends inside the critical section, so two holds never overlap). */
 static void add_with_critical(shared_counter *counter)
 {
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
-    for (long i = 0; i < counter->increments; i++) {
-        /* TODO: let one thread at a time run the block below. Hint: #pragma omp critical */
-        {
-            long long local_copy = counter->value;
-            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-            counter->value = local_copy + 1;
+    {
+        int worker = omp_get_thread_num();
+        long i;
+        for (i = 0; i < counter->increments; i++) {
+            double waiting = trace_begin();
+            /* TODO: let one thread at a time run the block below. Hint: #pragma omp critical */
+            {
+                double holding = trace_begin();
+                trace_span(worker, "lock wait", waiting, i, TRACE_NONE);
+                long long local_copy = counter->value;
+                if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+                counter->value = local_copy + 1;
+                trace_span(worker, "lock hold", holding, local_copy, local_copy + 1);
+            }
         }
+        counter->per_worker[worker] = i; /* the steps this thread made */
     }
 }
 
 static void add_with_atomic(shared_counter *counter)
 {
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
-    for (long i = 0; i < counter->increments; i++) {
-        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-        /* TODO: add one to counter->value in one indivisible step. Hint: #pragma omp atomic update */
+    {
+        int worker = omp_get_thread_num();
+        long i;
+        for (i = 0; i < counter->increments; i++) {
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+            double adding = trace_begin();
+            /* TODO: add one to counter->value in one indivisible step. Hint: #pragma omp atomic update */
+            trace_span(worker, "atomic add", adding, i, TRACE_NONE);
+        }
+        counter->per_worker[worker] = i;
     }
 }
 
 static void add_with_lock(shared_counter *counter)
 {
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter)
-    for (long i = 0; i < counter->increments; i++) {
-        /* TODO: take the lock before the read. Hint: omp_set_lock(&counter->lock) */
-        long long local_copy = counter->value;
-        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-        counter->value = local_copy + 1;
-        /* TODO: give the lock back after the write. Hint: omp_unset_lock */
+    {
+        int worker = omp_get_thread_num();
+        long i;
+        for (i = 0; i < counter->increments; i++) {
+            double waiting = trace_begin();
+            /* TODO: take the lock before the read. Hint: omp_set_lock(&counter->lock) */
+            double holding = trace_begin();
+            trace_span(worker, "lock wait", waiting, i, TRACE_NONE);
+            long long local_copy = counter->value;
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+            counter->value = local_copy + 1;
+            trace_span(worker, "lock hold", holding, local_copy, local_copy + 1);
+            /* TODO: give the lock back after the write. Hint: omp_unset_lock */
+        }
+        counter->per_worker[worker] = i;
     }
 }
 
+/* --trace shows each thread's private loop as one "private count" span; the copies are added
+ * where the parallel region ends, which no line of this file shows (main's track marks it). */
 static void add_with_reduction(shared_counter *counter)
 {
     long long count = counter->value; /* OpenMP adds every thread's private count to this */
     /* TODO: give each thread a private count that OpenMP adds up at the end. Hint: reduction(+ : count) */
 #pragma omp parallel num_threads(counter->worker_count) default(none) shared(counter, count)
-    for (long i = 0; i < counter->increments; i++) {
-        if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
-        count++; /* this thread's private copy, which starts at 0 */
+    {
+        int worker = omp_get_thread_num();
+        double counting = trace_begin();
+        for (long i = 0; i < counter->increments; i++) {
+            if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+            count++; /* this thread's private copy, which starts at 0 */
+        }
+        trace_span(worker, "private count", counting, 0, count);
+        counter->per_worker[worker] = count; /* this thread's own count */
     }
+    trace_instant(TRACE_MAIN, "counts added", count, TRACE_NONE);
     counter->value = count;
 }
 
@@ -124,9 +162,12 @@ int main(int argc, char **argv)
         .value = 0, .worker_count = opt.workers, .increments = opt.n, .delay_ms = opt.delay_ms};
     /* The notebook's Lock (the lock variant's; critical names its lock implicitly). */
     omp_init_lock(&counter.lock);
+    /* Each thread writes only its own entry, once, after its loop: allocated before the clock. */
+    counter.per_worker = checked_calloc((size_t)opt.workers, sizeof *counter.per_worker);
     long long expected = (long long)opt.workers * opt.n;
     say(&opt, "Number at the beginning is %lld\n", counter.value);
     team_prepare(opt.workers); /* a smaller team would add fewer ones: exit 3 now, untimed */
+    trace_open(&opt, opt.workers);
 
     double start = omp_get_wtime();
     variants[opt.variant_index].run(&counter);
@@ -134,11 +175,14 @@ int main(int argc, char **argv)
 
     long long got = counter.value;
     bool pass = verify_count("the counter", expected, got);
+    trace_write(&info, &opt);
 
     say(&opt, "Number at the end is %lld\n", got);
     printf("counter %s: %d workers x %ld increments: expected %lld, got %lld (%.3g increments/s)\n",
            opt.variant, opt.workers, opt.n, expected, got, elapsed > 0 ? (double)got / elapsed : 0.0);
-    print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
+    print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld per_worker=%s", expected, got,
+                 per_worker_text(counter.per_worker, opt.workers));
+    free(counter.per_worker);
     omp_destroy_lock(&counter.lock);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

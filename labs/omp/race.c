@@ -35,10 +35,12 @@
 
 #include "../../common/harness.h"
 #include "../../common/omp_team.h"
+#include "../../common/trace.h"
 
 /* Everything the team shares. */
 typedef struct {
     long value; /* the notebook's database_value: read and written with no lock */
+    long long *per_worker; /* reads each thread made, by thread number */
     int worker_count;
     long increments;
     long delay_ms;
@@ -53,11 +55,14 @@ static void increase_in_parallel(shared_counter *counter)
         /* volatile: the compiler must read and write memory every time, as the notebook does,
          * instead of adding n at once. It orders nothing between threads: the race stays. */
         volatile long *value = &counter->value;
+        int worker = omp_get_thread_num();
 #pragma omp barrier
-        for (long i = 0; i < counter->increments; i++) {
+        long i;
+        for (i = 0; i < counter->increments; i++) {
             /* TODO: read the shared value into local_copy, add one, pause (counter->delay_ms), write it back: the notebook's increase(). Hint: through *value, sleep_ms */
             (void)value;
         }
+        counter->per_worker[worker] = i; /* the reads this thread made */
     }
 }
 
@@ -94,9 +99,13 @@ int main(int argc, char **argv)
 
     shared_counter counter = {
         .value = 0, .worker_count = opt.workers, .increments = opt.n, .delay_ms = opt.delay_ms};
+    /* Each thread writes only its own entry, once, after its loop: allocated before the clock. */
+    counter.per_worker = checked_calloc((size_t)opt.workers, sizeof *counter.per_worker);
     long expected = opt.workers * opt.n;
     say(&opt, "start value %ld\n", counter.value);
     team_prepare(opt.workers); /* a smaller team would "lose" updates it never made: exit 3 now */
+    trace_open(&opt, opt.workers);
+    trace_mark_repeats("read..write", "lost update"); /* two reads of one value: a lost update */
 
     double start = omp_get_wtime();
     variants[opt.variant_index].run(&counter);
@@ -106,11 +115,14 @@ int main(int argc, char **argv)
     long lost = expected - got;
     /* A demonstration, not a computation: updates may be lost, never invented. */
     bool pass = verify_race(expected, got);
+    trace_write(&info, &opt);
 
     say(&opt, "end value %ld\n", got);
     say(&opt, "end main\n");
     printf("race %s (no lock, wrong on purpose): expected %ld, got %ld, %ld update%s lost\n",
            opt.variant, expected, got, lost, lost == 1 ? "" : "s");
-    print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got, lost);
+    print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld per_worker=%s", expected,
+                 got, lost, per_worker_text(counter.per_worker, opt.workers));
+    free(counter.per_worker);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

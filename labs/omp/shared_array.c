@@ -29,6 +29,8 @@
  * Every thread runs the whole loop (each worker adds 1 to every element): the loops below are
  * not worksharing loops, except the one over workers in the reduction variant.
  * Observe: compare elements per second with -n 10000000 --quiet across the three variants.
+ * --trace shows each thread's pass: "add" (atomic), each step's "lock wait" and "lock hold"
+ * (critical: the holds take turns), each block's "private add" (reduction: they overlap).
  *
  * Run:  ./omp/shared_array
  *       OMP_NUM_THREADS=4 ./omp/shared_array -n 100000 --variant reduction --quiet
@@ -40,6 +42,7 @@
 
 #include "../../common/harness.h"
 #include "../../common/omp_team.h"
+#include "../../common/trace.h"
 
 /* The array and what every worker needs to add to it. */
 typedef struct {
@@ -52,9 +55,13 @@ typedef struct {
 static void add_with_atomic(shared_array *array)
 {
 #pragma omp parallel num_threads(array->worker_count) default(none) shared(array)
-    for (size_t i = 0; i < array->n; i++) {
-        if (array->delay_ms > 0) sleep_ms(array->delay_ms);
-        /* TODO: add 1.0 to array->values[i] in one indivisible step. Hint: #pragma omp atomic update */
+    {
+        double adding = trace_begin();
+        for (size_t i = 0; i < array->n; i++) {
+            if (array->delay_ms > 0) sleep_ms(array->delay_ms);
+            /* TODO: add 1.0 to array->values[i] in one indivisible step. Hint: #pragma omp atomic update */
+        }
+        trace_span(omp_get_thread_num(), "add", adding, 0, (long)array->n); /* elements 0..n-1 */
     }
 }
 
@@ -62,12 +69,16 @@ static void add_with_critical(shared_array *array)
 {
 #pragma omp parallel num_threads(array->worker_count) default(none) shared(array)
     for (size_t i = 0; i < array->n; i++) {
+        double waiting = trace_begin();
         /* TODO: one thread at a time in the block below. Hint: #pragma omp critical(array_lock) */
         {
+            double holding = trace_begin();
+            trace_span(omp_get_thread_num(), "lock wait", waiting, (long)i, TRACE_NONE);
             double value = array->values[i];
             /* inside the lock: nobody else touches values[i] */
             if (array->delay_ms > 0) sleep_ms(array->delay_ms);
             array->values[i] = value + 1.0;
+            trace_span(omp_get_thread_num(), "lock hold", holding, (long)i, (long)value);
         }
     }
 }
@@ -81,13 +92,19 @@ enum { BLOCK = 32768 };
 static void add_block(double *values, size_t begin, size_t length, int workers, long delay_ms)
 {
     /* One iteration per worker; each adds 1 to every element of its private copy (which
-     * starts at 0), and the copies are added into values[begin..] at the loop's end. */
+     * starts at 0), and the copies are added into values[begin..] at the loop's end. The step
+     * is read, pause, write, as in critical: safe only because the copy is this thread's. */
 #pragma omp for schedule(static, 1) reduction(+ : values[begin:length])
-    for (int worker = 0; worker < workers; worker++)
+    for (int worker = 0; worker < workers; worker++) {
+        double adding = trace_begin();
         for (size_t i = begin; i < begin + length; i++) {
+            double value = values[i];
             if (delay_ms > 0) sleep_ms(delay_ms);
-            values[i] += 1.0;
+            values[i] = value + 1.0;
         }
+        trace_span(omp_get_thread_num(), "private add", adding, (long)begin,
+                   (long)(begin + length)); /* its copy of elements begin..last-1 */
+    }
 }
 
 static void add_with_reduction(shared_array *array)
@@ -154,11 +171,13 @@ int main(int argc, char **argv)
     shared_array array = {
         .values = values, .n = n, .worker_count = opt.workers, .delay_ms = opt.delay_ms};
     team_prepare(opt.workers); /* a smaller team would add fewer ones: exit 3 now, untimed */
+    trace_open(&opt, opt.workers);
 
     double start = omp_get_wtime();
     variants[opt.variant_index].run(&array);
     double elapsed = omp_get_wtime() - start;
 
+    trace_write(&info, &opt);
     bool pass = report(&opt, values, n, elapsed);
     free(values);
     return pass ? EXIT_PASS : EXIT_FAIL;

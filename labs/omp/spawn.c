@@ -21,6 +21,9 @@
  * A team smaller than asked for (OMP_THREAD_LIMIT) is a system error, exit 3, not a worker that
  * did not run. square_it is in common/harness.h: the three versions of spawn share it.
  *
+ * --trace FILE shows both regions: the main track's "create" and "join" around each, and each
+ * thread's square_it on its own track.
+ *
  * Run:  ./omp/spawn
  *       OMP_NUM_THREADS=4 ./omp/spawn -n 0 --quiet     (create+join cost alone)
  */
@@ -30,23 +33,35 @@
 
 #include "../../common/harness.h"
 #include "../../common/omp_team.h"
+#include "../../common/trace.h"
 
 /* What the variants share, all of it set up before the clock. */
 typedef struct {
     int worker_count;
     long n;
     worker_report *reports; /* one per thread */
+    double creating, joining; /* --trace: the region's start, thread 0's work done */
 } spawn_team;
 
-/* parallel: one region starts the team, each thread runs square_it, the closing brace joins. */
+/* parallel: one region starts the team, each thread runs square_it, the closing brace joins.
+ * --trace: the main track shows "create" (the region's start until the main thread, thread 0,
+ * runs the body: the others have been started or woken by then) and "join" (thread 0's work
+ * done until past the closing brace); each thread's track shows its "square_it". */
 static void spawn_parallel(spawn_team *team)
 {
+    team->creating = trace_begin();
     /* TODO: start a team of team->worker_count threads that each run the block. Hint: #pragma omp parallel num_threads(...) default(none) shared(team) */
     {
-        worker_report *report = &team->reports[omp_get_thread_num()];
+        int thread = omp_get_thread_num();
+        double working = trace_begin();
+        if (thread == 0) trace_span(TRACE_MAIN, "create", team->creating, TRACE_NONE, TRACE_NONE);
+        worker_report *report = &team->reports[thread];
         report->square_sum = square_it(team->n);
         report->ran = 1;
+        trace_span(thread, "square_it", working, team->n, TRACE_NONE);
+        if (thread == 0) team->joining = trace_begin();
     }
+    trace_span(TRACE_MAIN, "join", team->joining, TRACE_NONE, TRACE_NONE);
 }
 
 /* The variants: name, --help line, the function that runs it, and what its workers are called.
@@ -110,6 +125,7 @@ int main(int argc, char **argv)
     spawn_team team = {.worker_count = opt.workers, .n = opt.n, .reports = reports};
     clear_reports(reports, opt.workers);
     team_exact(); /* a region gets exactly W threads or fewer, never an adjusted number */
+    trace_open(&opt, opt.workers);
 
     double start = omp_get_wtime();
     variant->run(&team);
@@ -125,6 +141,7 @@ int main(int argc, char **argv)
     double start_again = omp_get_wtime();
     variant->run(&team);
     double elapsed_again = omp_get_wtime() - start_again;
+    trace_write(&info, &opt); /* both regions: the second's "create" wakes the parked team */
 
     check_team(reports, opt.workers);
     int ran_again = count_ran(reports, opt.workers, opt.n);

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 
 #include "../../common/harness.h"
+#include "../../common/trace.h"
 #include "../../common/workers.h"
 
 /* Everything the workers share. It lives in a MAP_SHARED mapping: forked workers (process) see
@@ -44,60 +45,75 @@ typedef struct {
     pthread_mutex_t mutex;         /* mutex: the Lock of the threads of one process */
     pthread_spinlock_t spin;       /* spin */
     pthread_mutex_t process_mutex; /* process: PTHREAD_PROCESS_SHARED, multiprocessing's Lock */
+    long long *per_worker;         /* increments each worker made (shared: forked ones too) */
     int worker_count;
     long increments;
     long delay_ms;
 } shared_counter;
 
-/* The race's loop body between pthread_mutex_lock and unlock: mutex and process. */
-static void add_under(pthread_mutex_t *mutex, shared_counter *counter)
+/* The race's loop body between pthread_mutex_lock and unlock: mutex and process. --trace shows
+ * each step as "lock wait" (in pthread_mutex_lock) and "lock hold" (read, pause, write; the
+ * hold's span ends before the unlock, so two workers' holds never overlap in the picture). */
+static void add_under(pthread_mutex_t *mutex, shared_counter *counter, int worker)
 {
-    for (long i = 0; i < counter->increments; i++) {
+    long i;
+    for (i = 0; i < counter->increments; i++) {
+        double waiting = trace_begin();
         /* TODO: take the mutex before the read. Hint: pthread_mutex_lock(mutex), checked with CHECK_RC */
         (void)mutex;
+        double holding = trace_begin();
+        trace_span(worker, "lock wait", waiting, i, TRACE_NONE);
         long long local_copy = counter->value;
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         counter->value = local_copy + 1;
+        trace_span(worker, "lock hold", holding, local_copy, local_copy + 1); /* read, wrote */
         /* TODO: give the mutex back after the write. Hint: pthread_mutex_unlock */
     }
+    counter->per_worker[worker] = i; /* the steps this worker made */
 }
 
-/* What each worker runs: every worker does the same, so the worker number goes unused. */
+/* What each worker runs: worker is its number, 0..W-1 (its trace track, its per_worker entry). */
 static void mutex_worker(void *shared, int worker)
 {
-    (void)worker;
     shared_counter *counter = shared;
-    add_under(&counter->mutex, counter);
+    add_under(&counter->mutex, counter, worker);
 }
 
 static void spin_worker(void *shared, int worker)
 {
-    (void)worker;
     shared_counter *counter = shared;
-    for (long i = 0; i < counter->increments; i++) {
+    long i;
+    for (i = 0; i < counter->increments; i++) {
+        double waiting = trace_begin();
         /* TODO: spin until the step is yours. Hint: pthread_spin_lock(&counter->spin) */
+        double holding = trace_begin();
+        trace_span(worker, "lock wait", waiting, i, TRACE_NONE);
         long long local_copy = counter->value;
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
         counter->value = local_copy + 1;
+        trace_span(worker, "lock hold", holding, local_copy, local_copy + 1); /* read, wrote */
         /* TODO: free the spinlock after the write. Hint: pthread_spin_unlock */
     }
+    counter->per_worker[worker] = i;
 }
 
 static void atomic_worker(void *shared, int worker)
 {
-    (void)worker;
     shared_counter *counter = shared;
-    for (long i = 0; i < counter->increments; i++) {
+    long i;
+    for (i = 0; i < counter->increments; i++) {
         if (counter->delay_ms > 0) sleep_ms(counter->delay_ms);
+        double adding = trace_begin();
         /* TODO: add one to counter->atomic_value in one indivisible step. Hint: atomic_fetch_add */
+        trace_span(worker, "atomic add", adding, i, TRACE_NONE);
     }
+    counter->per_worker[worker] = i;
 }
 
 static void process_worker(void *shared, int worker)
 {
-    (void)worker;
     shared_counter *counter = shared;
-    add_under(&counter->process_mutex, counter);
+    add_under(&counter->process_mutex, counter, worker);
 }
 
 /* The variants: W threads (run_threads: pthread_create, pthread_join) or W forked processes
@@ -160,6 +176,7 @@ int main(int argc, char **argv)
     counter->worker_count = opt.workers;
     counter->increments = opt.n;
     counter->delay_ms = opt.delay_ms;
+    counter->per_worker = shared_alloc((size_t)opt.workers * sizeof *counter->per_worker);
     CHECK_RC(pthread_mutex_init(&counter->mutex, NULL), "pthread_mutex_init");
     CHECK_RC(pthread_spin_init(&counter->spin, PTHREAD_PROCESS_PRIVATE), "pthread_spin_init");
     /* The notebook's multiprocessing.Lock: a mutex that works across processes. */
@@ -171,6 +188,7 @@ int main(int argc, char **argv)
     CHECK_RC(pthread_mutexattr_destroy(&mutex_attr), "pthread_mutexattr_destroy");
     long long expected = (long long)opt.workers * opt.n;
     say(&opt, "Number at the beginning is %lld\n", counter->value);
+    trace_open(&opt, opt.workers); /* before the threads or children start: they share it */
 
     double start = now_seconds();
     variants[opt.variant_index].run(counter);
@@ -178,14 +196,17 @@ int main(int argc, char **argv)
 
     long long got = counter->value;
     bool pass = verify_count("the counter", expected, got);
+    trace_write(&info, &opt);
 
     say(&opt, "Number at the end is %lld\n", got);
     printf("counter %s: %d workers x %ld increments: expected %lld, got %lld (%.3g increments/s)\n",
            opt.variant, opt.workers, opt.n, expected, got, elapsed > 0 ? (double)got / elapsed : 0.0);
-    print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld", expected, got);
+    print_result(&info, &opt, pass, elapsed, "expected=%lld got=%lld per_worker=%s", expected, got,
+                 per_worker_text(counter->per_worker, opt.workers));
     CHECK_RC(pthread_mutex_destroy(&counter->process_mutex), "pthread_mutex_destroy");
     CHECK_RC(pthread_spin_destroy(&counter->spin), "pthread_spin_destroy");
     CHECK_RC(pthread_mutex_destroy(&counter->mutex), "pthread_mutex_destroy");
+    shared_free(counter->per_worker, (size_t)opt.workers * sizeof *counter->per_worker);
     shared_free(counter, sizeof *counter);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

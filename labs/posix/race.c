@@ -35,6 +35,7 @@
 #include <stdlib.h>
 
 #include "../../common/harness.h"
+#include "../../common/trace.h"
 #include "../../common/workers.h"
 
 /* Everything the workers share. It lives in a MAP_SHARED mapping: forked workers (process) see
@@ -42,6 +43,7 @@
 typedef struct {
     long value; /* the notebook's database_value: read and written with no lock */
     pthread_barrier_t start_line; /* PTHREAD_PROCESS_SHARED: threads and forked workers alike */
+    long long *per_worker; /* reads each worker made (shared: forked ones too) */
     int worker_count;
     long increments;
     long delay_ms;
@@ -51,17 +53,18 @@ typedef struct {
  * its write, another worker reads the same old value, and one of the two writes is lost. */
 static void increase(void *shared, int worker)
 {
-    (void)worker; /* every worker does the same */
     shared_counter *counter = shared;
     int rc = pthread_barrier_wait(&counter->start_line);
     if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD) die_code("pthread_barrier_wait", rc);
     /* volatile: the compiler must read and write memory every time, as the notebook does,
      * instead of adding n at once. It orders nothing between threads: the race stays. */
     volatile long *value = &counter->value;
-    for (long i = 0; i < counter->increments; i++) {
+    long i;
+    for (i = 0; i < counter->increments; i++) {
         /* TODO: read the shared value into local_copy, add one, pause (counter->delay_ms), write it back: the notebook's increase(). Hint: through *value, sleep_ms */
         (void)value;
     }
+    counter->per_worker[worker] = i; /* the reads this worker made */
 }
 
 /* W threads (run_threads: pthread_create, pthread_join) or W forked processes (run_processes:
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
     counter->worker_count = opt.workers;
     counter->increments = opt.n;
     counter->delay_ms = opt.delay_ms;
+    counter->per_worker = shared_alloc((size_t)opt.workers * sizeof *counter->per_worker);
     /* The start line, so the workers start the race together. */
     pthread_barrierattr_t barrier_attr;
     CHECK_RC(pthread_barrierattr_init(&barrier_attr), "pthread_barrierattr_init");
@@ -122,6 +126,8 @@ int main(int argc, char **argv)
     CHECK_RC(pthread_barrierattr_destroy(&barrier_attr), "pthread_barrierattr_destroy");
     long expected = opt.workers * opt.n;
     say(&opt, "start value %ld\n", counter->value);
+    trace_open(&opt, opt.workers); /* before the threads or children start: they share it */
+    trace_mark_repeats("read..write", "lost update"); /* two reads of one value: a lost update */
 
     double start = now_seconds();
     variants[opt.variant_index].run(counter);
@@ -131,13 +137,16 @@ int main(int argc, char **argv)
     long lost = expected - got;
     /* A demonstration, not a computation: updates may be lost, never invented. */
     bool pass = verify_race(expected, got);
+    trace_write(&info, &opt);
 
     say(&opt, "end value %ld\n", got);
     say(&opt, "end main\n");
     printf("race %s (no lock, wrong on purpose): expected %ld, got %ld, %ld update%s lost\n",
            opt.variant, expected, got, lost, lost == 1 ? "" : "s");
-    print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld", expected, got, lost);
+    print_result(&info, &opt, pass, elapsed, "expected=%ld got=%ld lost=%ld per_worker=%s", expected,
+                 got, lost, per_worker_text(counter->per_worker, opt.workers));
     CHECK_RC(pthread_barrier_destroy(&counter->start_line), "pthread_barrier_destroy");
+    shared_free(counter->per_worker, (size_t)opt.workers * sizeof *counter->per_worker);
     shared_free(counter, sizeof *counter);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }

@@ -25,6 +25,10 @@
  *            every child's copy right: the notebook's "separate memory space".
  * Observe: --delay-ms D pauses inside each locked step, so the locked variants take at least
  * workers * n * D ms (the lock serialises them), private only n * D (nothing is shared).
+ * --trace shows each step as "lock wait" and "lock hold" (element, value read): in process and
+ * thread the holds take turns; in private each child's holds are on its own lock and overlap.
+ * A child still running long after its share of the work should be done is exit 3 naming how
+ * far each unfinished one got (join_workers_within), never a hang.
  *
  * Run:  ./posix/shared_array
  *       ./posix/shared_array --variant private
@@ -37,6 +41,7 @@
 #include <sys/mman.h>
 
 #include "../../common/harness.h"
+#include "../../common/trace.h"
 #include "../../common/workers.h"
 
 /* The array and the lock that guards it, in one block so one mmap shares both. */
@@ -52,32 +57,43 @@ typedef enum {
     COPIED_HEAP,    /* malloc, then fork: each child adds to its own copy-on-write copy */
 } array_home;
 
+/* What a worker tells the parent, in a shared mapping (on a cache line of its own): how far it
+ * got, for the join's watchdog, and (private) its verdict on its own copy. */
+typedef struct {
+    _Alignas(64) size_t added; /* elements this worker has added to */
+    bool copy_ok;
+} worker_status;
+
 /* The array and what every worker needs to add to it; for process it points into the mapping. */
 typedef struct {
     shared_block *block;
     size_t n;
     int worker_count;
     long delay_ms;
-    bool *copy_ok; /* private: each child's verdict on its own copy, in a shared mapping */
+    worker_status *status; /* one per worker, in a shared mapping */
 } shared_array;
 
 /* add100 from the notebook: one locked read-modify-write per element. */
 static void add_with_lock(void *shared, int worker)
 {
-    (void)worker; /* every worker does the same */
     shared_array *array = shared;
     for (size_t i = 0; i < array->n; i++) {
+        double waiting = trace_begin();
         /* TODO: lock the array before reading values[i]. Hint: pthread_mutex_lock(&array->block->lock) */
+        double holding = trace_begin();
+        trace_span(worker, "lock wait", waiting, (long)i, TRACE_NONE);
         double value = array->block->values[i];
         /* inside the lock: nobody else touches values[i] */
         if (array->delay_ms > 0) sleep_ms(array->delay_ms);
         array->block->values[i] = value + 1.0;
+        trace_span(worker, "lock hold", holding, (long)i, (long)value); /* element, value read */
         /* TODO: unlock after the write. Hint: pthread_mutex_unlock */
+        array->status[worker].added = i + 1;
     }
 }
 
 /* private: a child adds to its own copy and checks that copy, since the parent never sees it.
- * The verdict goes back through copy_ok, not the exit status: a wrong copy is a FAIL (exit 1),
+ * The verdict goes back through status, not the exit status: a wrong copy is a FAIL (exit 1),
  * a child that exits non-zero is a dead worker (exit 3). Like every worker that fork_workers
  * starts, the child leaves with _exit, on an error (die_*) as when it is done. */
 static void add_to_own_copy(void *shared, int worker)
@@ -91,12 +107,30 @@ static void add_to_own_copy(void *shared, int worker)
                     program_name(), worker, i, array->block->values[i], 100.0 * (double)i + 1.0);
             ok = false;
         }
-    array->copy_ok[worker] = ok;
+    array->status[worker].copy_ok = ok;
+}
+
+/* For the join's watchdog: how far an unfinished child got. */
+static void describe_worker(void *shared, int worker, char *text, size_t size)
+{
+    const shared_array *array = shared;
+    snprintf(text, size, "worker %d added to %zu of %zu elements", worker,
+             array->status[worker].added, array->n);
+}
+
+/* Forked children take turns at the lock: W * n steps of at least delay_ms each. A join still
+ * waiting after twice that (at 20 us a step, plus 10 s for a loaded machine) waits for a
+ * child that hangs: it is exit 3, naming how far each unfinished child got. */
+static void join_children(shared_array *array, pid_t *pids)
+{
+    double steps = (double)array->worker_count * (double)array->n;
+    double bound = 10.0 + 2.0 * steps * ((double)array->delay_ms / 1000.0 + 20e-6);
+    join_workers_within(pids, array->worker_count, bound, describe_worker, array);
 }
 
 static void add_with_processes(shared_array *array)
 {
-    run_processes(array->worker_count, add_with_lock, array);
+    join_children(array, fork_workers(array->worker_count, add_with_lock, array));
 }
 
 static void add_with_threads(shared_array *array)
@@ -107,7 +141,7 @@ static void add_with_threads(shared_array *array)
 /* fork, but the block is ordinary memory: each child gets a copy of it. */
 static void add_to_private_copies(shared_array *array)
 {
-    run_processes(array->worker_count, add_to_own_copy, array);
+    join_children(array, fork_workers(array->worker_count, add_to_own_copy, array));
 }
 
 /* The variants: name, --help line, the function that runs it, and where the array lives.
@@ -185,7 +219,7 @@ static bool report(const options *opt, const shared_array *array, array_home hom
     bool pass = verify_array_checksum(values, n, added, &expected, &checksum);
     if (home == COPIED_HEAP)
         for (int w = 0; w < opt->workers; w++)
-            if (!array->copy_ok[w]) {
+            if (!array->status[w].copy_ok) {
                 fprintf(stderr, "%s: worker %d's own copy did not become 100*i + 1\n",
                         program_name(), w);
                 pass = false;
@@ -217,16 +251,18 @@ int main(int argc, char **argv)
         printf("array at the beginning is ");
         print_double_list(block->values, n);
     }
-    size_t verdict_bytes = (size_t)opt.workers * sizeof(bool);
+    size_t status_bytes = (size_t)opt.workers * sizeof(worker_status);
     shared_array array = {.block = block, .n = n, .worker_count = opt.workers,
-                          .delay_ms = opt.delay_ms, .copy_ok = shared_alloc(verdict_bytes)};
+                          .delay_ms = opt.delay_ms, .status = shared_alloc(status_bytes)};
+    trace_open(&opt, opt.workers);
 
     double start = now_seconds();
     variants[opt.variant_index].run(&array);
     double elapsed = now_seconds() - start;
 
+    trace_write(&info, &opt);
     bool pass = report(&opt, &array, home, elapsed);
-    shared_free(array.copy_ok, verdict_bytes);
+    shared_free(array.status, status_bytes);
     free_block(block, home, bytes);
     return pass ? EXIT_PASS : EXIT_FAIL;
 }
