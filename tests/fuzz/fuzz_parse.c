@@ -40,7 +40,7 @@ static const variant_doc full_variants[] = {{"v0", "a"}, {"v1", "b"}, {"v2", "c"
 
 static const program_info infos[4] = {
     {.concept = "pool_cube", .model = "omp", .summary = "fuzz", .n_meaning = "n",
-     VARIANT_DOCS(cube_variants),
+     VARIANT_DOCS(cube_variants), .takes_uneven = true,
      .default_n = 10, .max_n = 100000000000L, .default_workers = 0},
     {.concept = "counter", .model = "posix", .summary = "fuzz", .n_meaning = "n",
      VARIANT_DOCS(counter_variants),
@@ -88,7 +88,7 @@ static int variant_count(const program_info *info)
 static int takes_value(const char *arg)
 {
     return !strcmp(arg, "-n") || !strcmp(arg, "-w") || !strcmp(arg, "--variant") ||
-           !strcmp(arg, "--delay-ms");
+           !strcmp(arg, "--delay-ms") || !strcmp(arg, "--trace");
 }
 
 static void check_parse_long(const char *text, uint8_t shape)
@@ -159,8 +159,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require(opt.variant == variant_at(info, opt.variant_index)->name, "variant name");
         require(opt.delay_ms >= 0 && opt.delay_ms <= 60000, "delay outside [0, 60000]");
         if (!info->takes_delay) require(opt.delay_ms == info->default_delay_ms, "delay accepted");
+        if (!info->takes_uneven) require(!opt.uneven, "--uneven accepted where it is not used");
         for (int i = 1; i < pargc; i++) {
             if (!strcmp(argv[i], "--quiet")) continue;
+            if (!strcmp(argv[i], "--uneven")) {
+                require(info->takes_uneven, "--uneven accepted where it is not used");
+                continue;
+            }
             require(takes_value(argv[i]) && i + 1 < pargc, "unknown argument accepted");
             i++;
         }
