@@ -476,12 +476,13 @@ def check_cancel(r, n, workers):
     assert int(r["stopped"]) == workers
     latency, elapsed = float(r["stop_latency_s"]), float(r["elapsed_s"])
     assert 0.0 <= latency <= elapsed + 1e-6, (latency, elapsed)
-    # batches of work by each worker before its stop: after 50 ms every worker has run some
-    # (a worker that never started, or counted nothing, shows here)
+    # batches of work by each worker before its stop. Not each one non-zero: 7 processes on 2
+    # busy cores can leave one unscheduled for all of 50 ms (seen: 940,1630,329,1150,401,0,0);
+    # a worker that never ran its loop is caught by its own stop record (stopped) instead.
     batches = per_worker(r)
-    assert len(batches) == workers, r["per_worker"]
+    assert len(batches) == workers and min(batches) >= 0, r["per_worker"]
     if n >= 50:
-        assert all(b > 0 for b in batches), r["per_worker"]
+        assert sum(batches) > 0, r["per_worker"]
 
 
 def trace_check_cancel(data, r, model, variant):
@@ -581,11 +582,11 @@ CONCEPTS = {c.name: c for c in [
     Concept("shared_array",
             {"posix": ["process", "thread", "private"], "omp": ["atomic", "critical", "reduction"],
              "mpi": ["accumulate", "shm"]},
-            sizes=(0, 1, 3, 100000), check=check_shared_array, check_takes=("variant",),
+            sizes=(0, 1, 3, 20000), check=check_shared_array, check_takes=("variant",),
             default_lines=("array at the beginning is [0.0, 100.0, 200.0]",
                            "array at the end is [2.0, 102.0, 202.0]"),
-            # mpi shm at -np 5, n=10^5: 5*10^5 window lock/unlock pairs; seconds on a loaded
-            # 2-core machine where ranks yield while they wait
+            # mpi shm at -np 5, n=2*10^4: 10^5 window lock/unlock pairs, a lock per element; at
+            # n=10^5 a loaded 2-core machine (ranks yield while they wait) took over 180 s
             default_workers=2, timeout=180, trace_check=trace_check_shared_array),
     Concept("producers",
             {"posix": ["pipe", "mqueue", "thread"], "omp": ["locked"], "mpi": ["send"]},

@@ -33,7 +33,8 @@ def test_a_failing_window_call_is_exit_3_with_one_line(tmp_path):
     binary = tmp_path / "window_error"
     subprocess.run([os.environ.get("MPICC", "mpicc"), "-std=c11", "-Wall", "-Wextra", "-Werror",
                     "-o", str(binary), str(ROOT / "tests" / "mpi" / "window_error.c"),
-                    str(ROOT / "common" / "harness.c"), str(ROOT / "common" / "mpi_harness.c")],
+                    str(ROOT / "common" / "harness.c"), str(ROOT / "common" / "trace.c"),
+                    str(ROOT / "common" / "mpi_harness.c")],
                    check=True)
     r = subprocess.run([MPIRUN, "-np", "2", str(binary)], capture_output=True, text=True,
                        timeout=60, env=dict(os.environ, **MPI_ENV), stdin=subprocess.DEVNULL)

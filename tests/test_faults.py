@@ -40,7 +40,7 @@ LONG_ARGS = {
     "counter": ["-n", "1000", "--delay-ms", "10"],
     "queue": ["-n", "100000000"],
     "shared_array": ["-n", "100", "--delay-ms", "50"],
-    "producers": ["-n", "5000000"],
+    "producers": ["-n", "20000000"],  # omp's ring ran 5*10^6 values before the signal came
     "pool_cube": ["-n", "200000000"],
     "cancel": ["-n", "8000"],
 }

@@ -77,7 +77,7 @@ JOBS = {
     # MPICH speaks PMI2 to srun: the script's SLURM_MPI_TYPE switch; MPICH_BUILD is replaced by
     # the MPICH build made for this module
     "mpich-pmi2": ("mpi.sbatch", ["--ntasks=2", "--export=ALL,SLURM_MPI_TYPE=pmi2"],
-                   ["MPICH_BUILD", "--variant", "dynamic", "-n", "1001"], 2,
+                   ["MPICH_BUILD", "--variant", "dynamic", "-n", "1001"], 1,  # rank 0 manages
                    {"model": "mpi", "variant": "dynamic"}),
 }
 

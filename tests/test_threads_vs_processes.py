@@ -207,6 +207,17 @@ def test_posix_spawn_watchdog_names_a_worker_that_never_ends():
             child = kids[0] if kids else None
         stopped = False
         if child is not None:
+            # stop it only once it has run (its first steps tie it to the parent with
+            # PR_SET_PDEATHSIG; stopped before that, it would outlive the parent on a busy machine)
+            for _ in range(500):
+                try:
+                    with open(f"/proc/{child}/stat") as stat:
+                        fields = stat.read().rsplit(")", 1)[1].split()
+                    if int(fields[11]) + int(fields[12]) > 0:  # utime + stime in ticks
+                        break
+                except (OSError, IndexError, ValueError):
+                    break
+                time.sleep(0.002)
             os.kill(child, signal.SIGSTOP)  # a zombie ignores it: then the run ends, try again
             for _ in range(200):
                 if process_state(child) in ("T", "Z", "X", None):
