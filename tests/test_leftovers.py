@@ -76,27 +76,37 @@ NOBODY = 65534
 
 
 def namespace_prefix(user):
-    """How to enter a private IPC + mount namespace, as root or as a normal user (nobody).
+    """How to enter a private IPC + mount namespace for a run as root or as a normal user.
 
-    A normal user gets the namespaces through a user namespace (unshare --user --map-root-user),
-    where mounting an mqueue filesystem is allowed; a root test session reaches the normal user
-    with setpriv first. None: this machine allows neither (the caller fails, loudly)."""
+    A root test session makes the namespaces itself (the program then runs as nobody through
+    as_user(); this works in containers and chroots, where user namespaces are refused). A normal
+    user's session gets them through a user namespace (unshare --user --map-root-user), where
+    mounting an mqueue filesystem is allowed. None: neither works here (the caller fails, loudly)."""
     if not shutil.which("unshare"):
         return None
     ns = ["unshare", "--ipc", "--mount", "--propagation", "private"]
-    if user == "root":
-        prefix = ns if os.geteuid() == 0 else None
-    else:
+    if os.geteuid() == 0:
+        prefix = ns
+    elif user == "user":
         prefix = ["unshare", "--user", "--map-root-user", *ns[1:]]
-        if os.geteuid() == 0:
-            if not shutil.which("setpriv"):
-                return None
-            prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *prefix]
-    if prefix is None:
+    else:
         return None
     probe = subprocess.run([*prefix, "sh", "-c", "mount -t mqueue none /proc/self/ns 2>/dev/null; true"],
                            capture_output=True, timeout=10, cwd="/")
     return prefix if probe.returncode == 0 else None
+
+
+def as_user(user, uid=NOBODY):
+    """What runs the program as a normal user inside a root session's namespace."""
+    if user == "user" and os.geteuid() == 0:
+        return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    return []
+
+
+def uid_of_its_own(variant):
+    """A user id no other process has: RLIMIT_NPROC counts every process of the user, so the
+    process limit of the error case must not see the other tests' runs as nobody."""
+    return 60000 + sum(map(ord, variant)) % 1000
 
 
 def program_for(user, model, name, tmp):
@@ -152,7 +162,10 @@ def test_mqueue_namespace(model, name, variant, user, fault):
         os.mkdir(mqdir)
         os.chmod(mqdir, 0o777)
         n = "3" if fault in ("none", "error") else "5000000"
-        runner = ["prlimit", "--nproc=2:2"] if fault == "error" else []
+        if fault == "error":
+            runner = ["prlimit", "--nproc=2:2", *as_user(user, uid_of_its_own(variant))]
+        else:
+            runner = as_user(user)
         cmd = [*prefix, "sh", "-c", NS_SCRIPT, "sh", mqdir, *runner,
                program_for(user, model, name, tmp), "-n", n, "-w", "2", "--variant", variant, "--quiet"]
         env = dict(os.environ, **SANITIZER_ENV, PIDFILE=pidfile, MQDIR=mqdir)
