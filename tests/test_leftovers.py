@@ -169,6 +169,8 @@ def test_mqueue_namespace(model, name, variant, user, fault):
         cmd = [*prefix, "sh", "-c", NS_SCRIPT, "sh", mqdir, *runner,
                program_for(user, model, name, tmp), "-n", n, "-w", "2", "--variant", variant, "--quiet"]
         env = dict(os.environ, **SANITIZER_ENV, PIDFILE=pidfile, MQDIR=mqdir)
+        if fault == "error":  # LeakSanitizer's exit check needs a thread the process limit refuses
+            env["ASAN_OPTIONS"] = "abort_on_error=0:detect_leaks=0"
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env, start_new_session=True, cwd="/")
         try:
