@@ -17,7 +17,9 @@ import re
 
 import pytest
 
-from suite import ROOT
+from suite import ROOT, ordinary_build_only
+
+pytestmark = ordinary_build_only
 
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")

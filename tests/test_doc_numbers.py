@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from suite import ROOT
+from suite import ROOT, ordinary_build_only
+
+pytestmark = ordinary_build_only
 
 _spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
 bench_run = importlib.util.module_from_spec(_spec)

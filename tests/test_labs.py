@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from concepts import CONCEPTS
-from suite import MODELS, ROOT, have_mpi
+from suite import MODELS, ROOT, have_mpi, ordinary_build_only
+
+pytestmark = ordinary_build_only
 
 MAKE_LABS = ROOT / "tools" / "make-labs"
 CHECK_LAB = ROOT / "tools" / "check-lab"

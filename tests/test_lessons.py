@@ -10,7 +10,9 @@ import re
 import pytest
 
 from concepts import CONCEPTS, MECHANISMS, NAMES_NO_CALL
-from suite import ROOT
+from suite import ROOT, ordinary_build_only
+
+pytestmark = ordinary_build_only
 
 COMMENT_OR_STRING = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
 

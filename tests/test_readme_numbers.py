@@ -8,7 +8,9 @@ import importlib.machinery
 import importlib.util
 import re
 
-from suite import ROOT
+from suite import ROOT, ordinary_build_only
+
+pytestmark = ordinary_build_only
 
 
 def model_diff():

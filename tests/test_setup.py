@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from suite import ROOT
+from suite import ROOT, ordinary_build_only
+
+pytestmark = ordinary_build_only
 
 # bench/run.py's MODES holds the bench's time budgets
 _spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
