@@ -196,9 +196,10 @@ static void put_repeat_marks(FILE *out, const program_info *info, const trace_ev
 void trace_write_events(const program_info *info, const options *opt, trace_event *events,
                         size_t count, long long dropped, const int *rank_of_event, int ranks)
 {
-    /* A message cannot arrive before it left: clocks of different ranks are aligned only to
-     * within a barrier's skew, so an arrow's end is moved up to its start where it would run
-     * backwards. The starts are sorted by id once, so each end finds its start quickly. */
+    /* A message cannot arrive before it left. mpi_trace_write shifts each rank's clock so that
+     * none does; where that is not enough (its passes are bounded), an arrow's end is moved up to
+     * its start here, so the file never shows one running backwards. The starts are sorted by id
+     * once, so each end finds its start quickly. */
     size_t start_count = 0;
     for (size_t k = 0; k < count; k++) start_count += events[k].phase == 's';
     flow_start *starts = checked_malloc(start_count > 0 ? start_count : 1, sizeof *starts);
@@ -254,11 +255,7 @@ void trace_write_events(const program_info *info, const options *opt, trace_even
                 snprintf(name, sizeof name, "rank %d", pid);
             else
                 snprintf(name, sizeof name, "rank %d thread %d", pid, events[k].worker);
-            fprintf(out, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
-                         "\"args\":{\"name\":", first_line ? "" : ",\n", pid, tid_of(&events[k]));
-            put_string(out, name);
-            fputs("}}", out);
-            first_line = false;
+            put_track_name(out, &first_line, pid, events[k].worker, name);
         }
     }
     if (rank_of_event != NULL)
