@@ -57,11 +57,11 @@ MODES = {
     "quick": dict(budget_s=100, reserve_s=12, reps=3, warmups=1, target_s=0.02,
                   pool_sizes=(10**3, 10**5, 10**7), scale_n=10**6, scale_workers=(1, 2, 3, 4),
                   py_pool_sizes=(10**3, 10**5), py_reps=3, hyperfine_runs=5, pingpong_n=2000,
-                  spawn_rounds=100),
+                  spawn_rounds=100, uneven_n=300000),
     "full": dict(budget_s=600, reserve_s=30, reps=5, warmups=1, target_s=0.1,
                  pool_sizes=(10**3, 10**4, 10**5, 10**6, 10**7, 10**8), scale_n=10**7,
                  scale_workers=(1, 2, 3, 4), py_pool_sizes=(10**3, 10**4, 10**5, 10**6, 10**7),
-                 py_reps=3, hyperfine_runs=10, pingpong_n=20000, spawn_rounds=500),
+                 py_reps=3, hyperfine_runs=10, pingpong_n=20000, spawn_rounds=500, uneven_n=1000000),
 }
 
 # What each concept's figure is. rate: work per second (higher is better); cost: seconds (lower).
@@ -108,6 +108,9 @@ PLAN = {
     "shared_array": dict(start_n=1000, extra=("--delay-ms", "0")),
     "producers": dict(start_n=1000),
     "cancel": dict(fixed_n=10),                   # workers run 10 ms, then are stopped
+    # the main table sweeps pool_cube's n itself (MODES pool_sizes); only the tracing cost reads
+    # this: 10^7 keeps each run's untimed first touch short (10^8 and up are seconds of page faults)
+    "pool_cube": dict(start_n=10**5, n_cap=10**7),
 }
 
 # The ceiling each suite figure is compared with: (concept, model, variant) -> (reference, scale)
@@ -668,17 +671,12 @@ class Bench:
         for model in progs:
             if model not in able and not self.planning:
                 self.skip(f"uneven sweep: {model}/pool_cube --help lists no --uneven yet (issue 14 adds it)")
-        n = None
+        # One fixed n, not calibrated: the work grows as n^2 (common/uneven.h), and calibration
+        # grows n as if time were linear in it (one step of 100x in n would be 10^4x in time).
+        n = self.mode["uneven_n"]
         for model in able:
             for variant in self.variants[(model, "pool_cube")]:
-                if n is None:
-                    m = self.measure(model, "pool_cube", variant, CORES, start_n=1000, role="uneven",
-                                     extra=("--uneven",), target_s=self.mode["target_s"] * 5)
-                    n = m.n if m else (1000 if self.planning else None)
-                    if n is None:
-                        return
-                else:
-                    self.measure(model, "pool_cube", variant, CORES, n=n, role="uneven", extra=("--uneven",))
+                self.measure(model, "pool_cube", variant, CORES, n=n, role="uneven", extra=("--uneven",))
 
     def trace_copies(self):
         """Builds the programs twice out of tree from the same sources (make O=...): with the trace
@@ -1186,12 +1184,14 @@ def write_markdown(bench, path, info, date, plots):
     uneven = [m for m in bench.measurements if m.role == "uneven"]
     if uneven:
         w(f"## pool_cube --uneven: each schedule on work that grows with i ({CORES} workers, n = {uneven[0].n:.0e})\n")
-        w("| model | variant | median elapsed s | min..max (IQR) | time / fastest |")
+        w("| model | variant | median elapsed s | elapsed min..max | time / fastest |")
         w("|---|---|---|---|---|")
         fastest = min(statistics.median(m.elapsed) for m in uneven)
         for m in uneven:
+            # the elapsed times' own spread: spread_pct is of the metric (items/s), another unit
             t = statistics.median(m.elapsed)
-            w(f"| {m.model} | {m.variant} | {fmt(t)} | {spread_pct(m)} | {fmt(t / fastest)} |")
+            w(f"| {m.model} | {m.variant} | {fmt(t)} | {fmt(min(m.elapsed))}..{fmt(max(m.elapsed))} | "
+              f"{fmt(t / fastest)} |")
         w("")
     else:
         w("## pool_cube --uneven\n")
