@@ -44,7 +44,10 @@ def pytest_unconfigure(config):
 def pytest_sessionstart(session):
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the controller checks around the whole run
-    os.environ.setdefault(leftovers.TAG_VAR, uuid.uuid4().hex)
+    # A tag of this session's own, even when an outer pytest set one: a nested session (a test
+    # that runs pytest, or make check-races inside a docs test) must not take the outer
+    # session's running programs for its own leftovers and kill them at its end.
+    os.environ[leftovers.TAG_VAR] = uuid.uuid4().hex
     _state["tag"] = os.environ[leftovers.TAG_VAR]
     _state["ipc"] = leftovers.ipc_entries()
 
