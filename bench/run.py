@@ -990,7 +990,9 @@ def targets(bench):
         rows.append((what, detail, "-" if ratio != ratio else f"{ratio:.2f}", f"{'>=' if higher else '<='} {goal:g}", met))
 
     store = bench.find("ref", "store", "prefault", workers=CORES, n=big)
-    for model, variant in [("omp", v) for v in bench.variants.get(("omp", "pool_cube"), [])] + \
+    # variants the sweep measured (a results CSV also names the tracing-cost copies)
+    for model, variant in [("omp", v) for v in bench.variants.get(("omp", "pool_cube"), [])
+                           if bench.find("suite", "pool_cube", v, model="omp", role="sweep")] + \
             [("posix", "thread")]:
         m = bench.find("suite", "pool_cube", variant, workers=CORES, n=big, model=model, role="sweep")
         r = m.median / store.median if m and store else float("nan")
@@ -1047,10 +1049,12 @@ def crossovers(bench):
             wins = []
             for n in sizes:
                 m = bench.find("suite", "pool_cube", variant, workers=CORES, n=n, model=model, role="sweep")
-                loop = bench.find("ref", "loop", "cube", n=n)
+                # the sweep table's and the first plot's baseline: one thread, touched pages
+                loop = bench.find("ref", "store", "prefault", workers=1, n=n)
                 if m and loop:
                     wins.append((n, m.median / loop.median))
-            lines.append((f"{model} {variant}", wins, from_which(wins)))
+            if wins:  # variants of the sweep only (not the tracing-cost copies or whole commands)
+                lines.append((f"{model} {variant}", wins, from_which(wins)))
     wins = []
     for n in bench.mode["py_pool_sizes"]:
         pool = bench.find("python", "pool_cube", "map", n=n)
@@ -1430,7 +1434,7 @@ def findings(data):
         first = statistics.median(sp.extras.get("create_join_s", sp.values))
         out.append(f"omp spawn: the first parallel region (which creates the team) costs {first * 1e6:.0f} us per "
                    f"worker, a region on the reused team {statistics.median(sp.extras['reuse_s']) * 1e6:.1f} us.")
-    if getattr(data, "wall_s", None):
+    if getattr(data, "wall_s", None) and data.wall_s == data.wall_s:  # nan: redrawn from a CSV
         out.append(f"This bench run took {data.wall_s:.0f} s of its {data.mode['budget_s']} s budget.")
     return out
 
@@ -1459,11 +1463,14 @@ def line_plot(tmp, out_png, name, series, annotations, title, subtitle, xlabel, 
     write_table(tmp / f"{name}.dat", ["x"] + [label for label, _, _ in series],
                 [[float(x)] + [p.get(x, float("nan")) for _, _, p in series] for x in xs])
     with open(tmp / f"{name}.ann", "w") as f:
-        f.write("x\ty\tlabel\n")
-        for x, y, label in annotations:
-            f.write(f"{x:.6g}\t{y:.6g}\t\"{label}\"\n")
+        # label_y: each label one step higher than the one before, so two crossings close
+        # together do not print their labels over each other
+        f.write("x\ty\tlabel\tlabel_y\n")
+        for row, (x, y, label) in enumerate(sorted(annotations)):
+            label_y = y * 1.8 ** (row + 1) if logy else y + 0.12 * (row + 1)
+            f.write(f"{x:.6g}\t{y:.6g}\t\"{label}\"\t{label_y:.6g}\n")
         if not annotations:
-            f.write("?\t?\t\"\"\n")
+            f.write("?\t?\t\"\"\t?\n")
     styles = [STYLE[s] for _, s, _ in series]
     gnuplot("lines.gp", out_png, {
         "datafile": tmp / f"{name}.dat", "annfile": tmp / f"{name}.ann", "out": out_png, "title": title,
@@ -1496,6 +1503,7 @@ def bar_plot(tmp, out_png, name, groups, title, subtitle, ylabel, scale=1.0, log
         "datafile": tmp / f"{name}.dat", "groupfile": tmp / f"{name}.groups", "out": out_png, "title": title,
         "subtitle": subtitle, "ylabel": ylabel, "logy": int(logy), "nkinds": len(BAR_KINDS), "ytop": 12.0 if logy else 1.25,
         "kindnames": " ".join(f'"{k}"' for k, _, _ in BAR_KINDS),
+        "usedkinds": " " + " ".join(str(k) for k in sorted({int(r[2]) for r in rows})) + " ",
         "kindcolours": " ".join(c for _, c, _ in BAR_KINDS), "kindpatterns": " ".join(str(p) for _, _, p in BAR_KINDS)})
     return True
 
@@ -1542,7 +1550,7 @@ def spawn_groups(data):
             if m.extras.get("reuse_s"):
                 threads.append((f"omp team reused{tag}", statistics.median(m.extras["reuse_s"]), k))
         elif m.model == "mpi" and m.variant == "ranks":
-            ranks.append(("mpi ranks (after MPI_Init)", m.median, k))
+            ranks.append(("mpi ranks", m.median, k))
         elif m.variant in ("thread",):
             threads.append((f"{m.model} thread", m.median, k))
         else:
@@ -1585,14 +1593,9 @@ def make_plots(data, out_dir, stem, subtitle, skip=print):
         # 2. how does each model scale with workers, over the same baseline?
         sp = speedup_series(data, figure=True)
         if sp:
-            ann = []
-            for label, style, pts in sp:
-                if style in MODELS:
-                    c = crossing(pts, {w: 1.0 for w in pts})
-                    if c and c[0] > min(pts):
-                        ann.append((c[0], 1.0, f"{label} passes 1"))
+            # no crossing marks: a line that dips below 1 and back is noise, not an answer
             png = out_dir / f"{stem}-pool_cube_speedup.png"
-            line_plot(tmp, png, "speedup", sp, ann, f"pool_cube: how does each model scale with workers? "
+            line_plot(tmp, png, "speedup", sp, [], f"pool_cube: how does each model scale with workers? "
                       f"(n = {data.scale_n:.0e})", subtitle, "working workers (threads, processes, or ranks that compute)",
                       "speedup over 1 thread storing into touched pages", False, False, ideal=data.cores)
             plots.append(("How does each model scale with workers, against one baseline?", png))
@@ -1766,7 +1769,14 @@ def main():
         stem = csv_path.stem
         plots = make_plots(data, csv_path.parent, stem, subtitle_of(info, stem))
         info.setdefault("clang", "")
-        sections = write_markdown(data, csv_path.parent / f"{stem}.md", info, info.get("date", ""), plots)
+        md = csv_path.parent / f"{stem}.md"
+        kept = md.read_text() if md.exists() else ""
+        sections = write_markdown(data, md, info, info.get("date", ""), plots)
+        # the run's own load and wall time are not in the CSV: its Markdown keeps the run's lines
+        kept_machine = re.search(r"(?s)\nMachine: .*?(?=\n## )", kept)
+        if kept_machine:
+            text = md.read_text()
+            md.write_text(re.sub(r"(?s)\nMachine: .*?(?=\n## )", lambda _: kept_machine.group(0), text, count=1))
         if args.update_doc:
             sections.pop("machine", None)  # load and wall time are not in the CSV: that block stays
             update_doc(ROOT / args.update_doc, sections, csv_path.parent)
