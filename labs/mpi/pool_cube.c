@@ -187,10 +187,10 @@ static void leave_as_is(cube_job *job, uint64_t *values, int count, int first)
     (void)job, (void)values, (void)count, (void)first;
 }
 
-/* The last untimed step of both plans: Open MPI sets up its copy path between two ranks on
- * their first large message, which costs much more than the later ones (bench: the
- * scatter+gather ceiling does the same), as a pool starts its workers before its clock. Rank 0's
- * numbers go out and come back unchanged. */
+/* The last untimed step of both plans. Open MPI copies a large message between ranks with one
+ * kernel call, and a page's first such transfer costs much more than later ones, so the blocks
+ * go out and back once before the clock (bench/ref/mpi_scatter.c, the ceiling, does the same),
+ * as a pool starts its workers before its clock. Rank 0's numbers come back unchanged. */
 static void warm_up_messages(cube_job *job)
 {
     scatter_cube_gather(job, leave_as_is);
