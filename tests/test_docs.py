@@ -152,7 +152,9 @@ def command_env(command):
 
 def group_of(command):
     # make targets build into shared folders: run them one after another, on one xdist worker
-    return "docs-make" if command.text.startswith("make") else f"docs-{command.ident}"
+    # and a page's other commands in its order, on one worker: a later line may read what an
+    # earlier one wrote (docs/traces.md draws the trace the line above it wrote)
+    return "docs-make" if command.text.startswith("make") else f"docs-{command.page}"
 
 
 @skip_other_build
