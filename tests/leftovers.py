@@ -4,9 +4,12 @@ Every process the tests start inherits SUITE_RUN_TAG from the test session (conf
 so a process still carrying the tag after the session is one of ours, however it was orphaned,
 even while other test sessions run on the same machine. A /dev/shm or /dev/mqueue entry counts
 as left behind when it appeared during the session, is still there after a grace period, and no
-live process has it open or mapped (a running MPI job of another session maps its segments).
+live process has it open or mapped (a running MPI job of another session maps its segments) or
+names it as its own (libomp's __KMP_REGISTERED_LIB_<pid>_<uid>, which it neither keeps open nor
+maps, lives as long as process <pid>).
 """
 import os
+import re
 import signal
 import sys
 import time
@@ -31,9 +34,16 @@ def _pids():
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
+KMP_REGISTRATION = re.compile(r"/__KMP_REGISTERED_LIB_(\d+)_")
+
+
 def _in_use(paths):
-    """The subset of paths some live process has open or mapped."""
+    """The subset of paths some live process has open, mapped or, by its name, owns."""
     used = set()
+    for path in paths:
+        owner = KMP_REGISTRATION.search(path)
+        if owner and os.path.exists(f"/proc/{owner.group(1)}"):
+            used.add(path)
     for pid in _pids():
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -94,6 +104,30 @@ def left_behind(before, tag=None, exclude=(), grace=5.0):
         if (not new and not procs) or time.monotonic() >= deadline:
             return procs, sorted(new)
         time.sleep(0.1)
+
+
+def shm_mapped(pid):
+    """The /dev/shm files process pid has mapped (an empty set once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return {line.split(None, 5)[5].strip().removesuffix(" (deleted)")
+                    for line in maps if " /dev/shm/" in line and len(line.split(None, 5)) == 6}
+    except OSError:
+        return set()
+
+
+def wait_past_mpi_init(ranks, timeout=15.0):
+    """Wait until every rank has mapped one shared-memory segment per rank: Open MPI's ranks do so
+    inside MPI_Init. A rank killed before that, while Open MPI is still making its segment and
+    before it tells mpirun to remove it, can leave the segment behind, which is Open MPI's window
+    and not the program's. True once past; False after timeout (an MPI that maps /dev/shm
+    differently, MPICH among them), and the caller goes on after its own pause."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(len(shm_mapped(pid)) >= len(ranks) for pid in ranks):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def kill_all(procs):

@@ -146,8 +146,8 @@ class Started:
         leftovers.kill_all(procs)
         problems = [f"process {pid} still running: {cmd}" for pid, cmd in procs]
         problems += [f"{name} left behind" for name in names]
-        # (a /dev/shm entry can belong to another job run on this machine at the same moment:
-        # CI runs alone, so there this is exact)
+        # (pytest runs tests side by side: an entry another test's live process maps or owns is
+        # not counted, but one another test's run leaves behind shows here too)
         assert not problems, f"after {what}: " + "; ".join(problems)
 
 
@@ -200,6 +200,7 @@ def test_signal_to_parent(model, concept, variant, sig):
         if model == "mpi":
             ranks = run.wait_children(2)  # mpirun's children are the ranks
             assert ranks, f"ranks did not start within {START_TIMEOUT} s"
+            leftovers.wait_past_mpi_init(ranks, START_TIMEOUT)
         else:
             # processes or threads: wait for either. A program may start a helper thread (a
             # watchdog) before it forks, so threads alone count only after a second without
@@ -353,7 +354,8 @@ def test_mpi_rank_killed(concept):
     try:
         ranks = run.wait_children(3, want=is_rank)
         assert ranks, f"3 ranks did not start within {START_TIMEOUT} s: {' '.join(run.cmd)}"
-        time.sleep(0.5)  # past MPI_Init, into the work
+        leftovers.wait_past_mpi_init(ranks, START_TIMEOUT)
+        time.sleep(0.5)  # into the work
         os.kill(sorted(ranks)[1], signal.SIGKILL)
         code, out, err = run.finish()
         assert code not in (0, 2), run.describe(code, out, err)  # 2 would be a usage error

@@ -417,8 +417,9 @@ def test_killed_mpi_rank_ends_the_job(concept, args):
     built("mpi", concept)
     r = Run("mpi", concept, [*args, "--quiet"], np=3)
     victim = r.wait_for(1, mpi_rank(1))[0]
-    r.wait_for(3, lambda pid: any(mpi_rank(k)(pid) for k in range(3)))
-    time.sleep(0.5)  # past MPI_Init, into the work
+    ranks = r.wait_for(3, lambda pid: any(mpi_rank(k)(pid) for k in range(3)))
+    leftovers.wait_past_mpi_init(ranks)
+    time.sleep(0.5)  # into the work
     os.kill(victim, signal.SIGKILL)
     r.finish(timeout=60)
     assert r.code != 0, r.describe()
