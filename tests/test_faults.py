@@ -73,6 +73,16 @@ def need_built(model, concept):
         pytest.skip(f"{model}/{concept} is not built")
 
 
+def default_signals(then=None):
+    """In the child before exec: SIGINT and SIGTERM back to their default action. A shell starts a
+    background job (make test &, a CI script's job) with SIGINT ignored, exec keeps it ignored, and
+    a program then rightly ignores it too: every SIGINT case would see the run finish instead."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if then:
+        then()
+
+
 class Started:
     """A program started in its own session, output in files (no pipe can fill and block it)."""
 
@@ -92,7 +102,7 @@ class Started:
         self.ipc_before = leftovers.ipc_entries()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.out,
                                      stderr=self.err, env=full_env, start_new_session=True,
-                                     preexec_fn=preexec, cwd=cwd)
+                                     preexec_fn=lambda: default_signals(preexec), cwd=cwd)
         self.pid = self.proc.pid
 
     def children(self, pid=None):
