@@ -6,6 +6,7 @@ failure, and parses the RESULT line.
 """
 import os
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +76,41 @@ def parse_result(stdout):
     return dict(item.split("=", 1) for item in lines[-1].split()[1:])
 
 
+def load_scaled(seconds):
+    """A time bound that grows with the machine's load: a 2-core machine running three test
+    sessions at once (load 15) gives a 3-rank MPI job, whose every message waits for a core,
+    many times its quiet time. A hang still fails, later on a loaded machine."""
+    return seconds * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
+def run_bounded(cmd, timeout, **popen):
+    """subprocess.run(cmd, capture_output=True, text=True, stdin=DEVNULL) in a session of its
+    own. On time-out the whole session is ended, SIGTERM first (mpirun then ends its ranks and
+    removes their segments), SIGKILL 5 s later; killing the direct child alone (bash, mpirun)
+    would orphan the ranks. Raises subprocess.TimeoutExpired, as subprocess.run does."""
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True,
+                          **popen) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+                try:
+                    os.killpg(proc.pid, sig)
+                except OSError:
+                    pass
+                try:
+                    proc.communicate(timeout=grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def run(model, concept, args=(), np=None, timeout=60, env=None):
-    """Runs model/concept with args; MPI programs under mpirun -np np (default 2)."""
+    """Runs model/concept with args; MPI programs under mpirun -np np (default 2), within
+    load_scaled(timeout) seconds."""
     exe = program(model, concept)
     if not exe.exists():
         raise AssertionError(f"{exe.relative_to(ROOT)} is not built (run make)")
@@ -90,8 +124,7 @@ def run(model, concept, args=(), np=None, timeout=60, env=None):
             full_env.pop(key, None)
         else:
             full_env[key] = value
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, env=full_env)
+    proc = run_bounded(cmd, load_scaled(timeout), env=full_env)
     return Run(cmd, proc.returncode, proc.stdout, proc.stderr, parse_result(proc.stdout))
 
 

@@ -6,13 +6,12 @@
 """
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from concepts import CONCEPTS
-from suite import BIN_DIR, MPI_ENV, MPIRUN, ROOT, have_mpi
+from suite import BIN_DIR, MPI_ENV, MPIRUN, ROOT, have_mpi, load_scaled, run_bounded
 
 WINDOW_CREATION = re.compile(r"\bMPI_Win_(allocate_shared|allocate|create|create_dynamic)\s*\(")
 
@@ -36,8 +35,7 @@ def test_a_failing_window_call_is_exit_3_with_one_line(tmp_path):
                     str(ROOT / "common" / "harness.c"), str(ROOT / "common" / "trace.c"),
                     str(ROOT / "common" / "mpi_harness.c")],
                    check=True)
-    r = subprocess.run([MPIRUN, "-np", "2", str(binary)], capture_output=True, text=True,
-                       timeout=60, env=dict(os.environ, **MPI_ENV), stdin=subprocess.DEVNULL)
+    r = run_bounded([MPIRUN, "-np", "2", str(binary)], load_scaled(60), env=dict(os.environ, **MPI_ENV))
     assert r.returncode == 3, r.stderr
     naming = [line for line in r.stderr.splitlines() if line.startswith("mpi/window_error:")]
     assert len(naming) == 1, r.stderr

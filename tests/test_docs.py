@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 import pytest
 
 from leftovers import TAG_VAR
-from suite import BIN_DIR, MPI_ENV, ROOT, have_mpi
+from suite import BIN_DIR, MPI_ENV, ROOT, have_mpi, load_scaled, run_bounded
 
 DOCS = ROOT / "docs"
 CONCEPT_PAGES = ("spawn", "race", "counter", "queue", "shared_array", "producers", "pool_cube",
                  "cancel")
 MARKER = "<!-- runnable -->"
 SHELL_LANGS = ("sh", "bash", "shell", "console")
-COMMAND_TIMEOUT = 60  # seconds; every command of the guide takes far less
+COMMAND_TIMEOUT = 60  # seconds on a quiet machine (load_scaled); every command of the guide takes far less
 
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 # a comment starts at a # preceded by whitespace (a # inside a word, like $#, is not one)
@@ -165,12 +165,11 @@ def test_runnable_command(command):
     if "mpirun" in command.text and not have_mpi():
         pytest.skip("mpirun not found")
     started = time.monotonic()
+    bound = load_scaled(COMMAND_TIMEOUT)
     try:
-        proc = subprocess.run(["bash", "-c", command.text], cwd=ROOT, env=command_env(command),
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=COMMAND_TIMEOUT)
+        proc = run_bounded(["bash", "-c", command.text], bound, cwd=ROOT, env=command_env(command))
     except subprocess.TimeoutExpired:
-        pytest.fail(f"{command.ident}: `{command.text}` ran over {COMMAND_TIMEOUT} s")
+        pytest.fail(f"{command.ident}: `{command.text}` ran over {bound:.0f} s")
     seconds = time.monotonic() - started
     shown = (f"{command.ident}: $ {command.text}\nexit {proc.returncode} after {seconds:.1f} s\n"
              f"--- stdout (tail)\n{proc.stdout[-2000:]}\n--- stderr (tail)\n{proc.stderr[-2000:]}")

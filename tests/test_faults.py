@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import leftovers
-from suite import MODELS, MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, program
+from suite import MODELS, MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, load_scaled, program
 from concepts import CONCEPTS
 
 PRESENT = [(m, c) for c in CONCEPTS for m in MODELS if (ROOT / m / f"{c}.c").exists()]
@@ -59,8 +59,8 @@ MEMORY_HEAVY = {"pool_cube": 1000000000, "shared_array": 10000000, "queue": 1000
 MEMORY_LIMIT = 64 << 20
 
 NOBODY = 65534
-FINISH_TIMEOUT = 60   # seconds a program gets to end after a fault before it counts as a hang
-START_TIMEOUT = 15    # seconds to wait for the workers to appear
+FINISH_TIMEOUT = 60   # seconds (load_scaled) a program gets to end after a fault before it counts as a hang
+START_TIMEOUT = 15    # seconds (load_scaled) to wait for the workers to appear
 
 
 def sanitized(model, concept):
@@ -118,7 +118,7 @@ class Started:
 
     def wait_children(self, count=1, pid=None, want=None):
         """Children of pid (default: the program) once at least count exist; [] on time-out."""
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + load_scaled(START_TIMEOUT)
         while time.monotonic() < deadline and self.proc.poll() is None:
             kids = [k for k in self.children(pid) if want is None or want(k)]
             if len(kids) >= count:
@@ -128,11 +128,12 @@ class Started:
 
     def finish(self, timeout=FINISH_TIMEOUT):
         """(returncode, stdout, stderr); a hang kills the whole session and fails."""
+        timeout = load_scaled(timeout)
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.cleanup()
-            pytest.fail(f"hang: {' '.join(self.cmd)} still running {timeout} s after the fault")
+            pytest.fail(f"hang: {' '.join(self.cmd)} still running {timeout:.0f} s after the fault")
         self.out.seek(0)
         self.err.seek(0)
         return code, self.out.read().decode(errors="replace"), self.err.read().decode(errors="replace")
@@ -210,7 +211,7 @@ def test_signal_to_parent(model, concept, variant, sig):
         if model == "mpi":
             ranks = run.wait_children(2)  # mpirun's children are the ranks
             assert ranks, f"ranks did not start within {START_TIMEOUT} s"
-            leftovers.wait_past_mpi_init(ranks, START_TIMEOUT)
+            leftovers.wait_past_mpi_init(ranks, load_scaled(START_TIMEOUT))
         else:
             # processes or threads: wait for either. A program may start a helper thread (a
             # watchdog) before it forks, so threads alone count only after a second without
@@ -364,7 +365,7 @@ def test_mpi_rank_killed(concept):
     try:
         ranks = run.wait_children(3, want=is_rank)
         assert ranks, f"3 ranks did not start within {START_TIMEOUT} s: {' '.join(run.cmd)}"
-        leftovers.wait_past_mpi_init(ranks, START_TIMEOUT)
+        leftovers.wait_past_mpi_init(ranks, load_scaled(START_TIMEOUT))
         time.sleep(0.5)  # into the work
         os.kill(sorted(ranks)[1], signal.SIGKILL)
         code, out, err = run.finish()

@@ -26,7 +26,8 @@ import pytest
 
 import leftovers
 from concepts import CONCEPTS
-from suite import MODELS, MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, program
+from suite import (MODELS, MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, load_scaled, program,
+                   run_bounded)
 
 PRESENT = [(m, c) for c in CONCEPTS for m in MODELS if (ROOT / m / f"{c}.c").exists()]
 SOURCES = sorted(p for folder in ("posix", "omp", "mpi", "common") for p in (ROOT / folder).glob("*.c"))
@@ -55,8 +56,7 @@ def test_run_leaves_nothing(model, name, variant):
     else:
         cmd += ["-w", "3"]
     before = leftovers.ipc_entries()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env,
-                          stdin=subprocess.DEVNULL)
+    proc = run_bounded(cmd, load_scaled(120), env=env)
     assert proc.returncode == 0, f"$ {' '.join(cmd)}\nexit {proc.returncode}\n{proc.stderr[-2000:]}"
     procs, names = leftovers.left_behind(before, tag)
     leftovers.kill_all(procs)

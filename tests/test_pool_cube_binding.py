@@ -9,11 +9,11 @@ printed are deterministic: they must differ when the rank was given as many core
 """
 import os
 import re
-import subprocess
 
 import pytest
 
-from suite import MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, parse_result, program
+from suite import (MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, load_scaled, parse_result, program,
+                   run_bounded)
 
 THREAD = re.compile(r"thread (\d+) on core (-?\d+) \(may run on ([^)]*)\)")
 THREADS = 2
@@ -36,8 +36,7 @@ def run_hybrid(mapping, threads=THREADS, np=1, quiet=False):
            "-x", "OMP_PROC_BIND", str(program("mpi", "pool_cube")), "--variant", "hybrid", "-n", "1001"]
     if quiet:
         cmd.append("--quiet")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
-                          stdin=subprocess.DEVNULL)
+    proc = run_bounded(cmd, load_scaled(60), env=env, cwd=ROOT)
     report = f"$ {' '.join(cmd)}\nexit {proc.returncode}\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}"
     assert proc.returncode == 0, report
     assert parse_result(proc.stdout).get("status") == "PASS", report

@@ -24,7 +24,8 @@ import pytest
 
 import leftovers
 from concepts import CONCEPTS
-from suite import MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, program, run
+from suite import (MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, load_scaled, program, run,
+                   run_bounded)
 
 CANCEL_VARIANTS = [(model, variant) for model, variants in CONCEPTS["cancel"].variants.items()
                    for variant in variants]
@@ -196,8 +197,7 @@ def test_cancel_counts_only_workers_that_recorded_their_stop(model, variant, tmp
     env = dict(os.environ, OMP_CANCELLATION="true", **(MPI_ENV if model == "mpi" else {}))
     cmd = [str(binary), "-n", "10", "--variant", variant]
     cmd = [MPIRUN, "-np", "2", *cmd] if model == "mpi" else [*cmd, "-w", "2"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env,
-                       stdin=subprocess.DEVNULL)
+    r = run_bounded(cmd, load_scaled(60), env=env)
     shown = f"exit {r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr[-2000:]}"
     assert r.returncode == 1, shown
     assert "status=FAIL" in r.stdout and "stopped=0" in r.stdout, shown

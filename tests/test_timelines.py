@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from suite import BIN_DIR, ROOT, run
+from suite import ROOT, run
 
 DRAW = ROOT / "tools" / "draw-timelines"
 TIMELINE = ROOT / "tools" / "timeline"

@@ -12,7 +12,6 @@ here; every namespace is removed on every path (its processes killed first).
 Skipped with one line where it cannot start (not root, tools missing); never when CI is set.
 """
 import os
-import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
