@@ -55,16 +55,20 @@ def _in_use(paths):
                     used.add(target)
                 elif "/dev/mqueue" + target in paths:  # a queue descriptor reads "/name"
                     used.add("/dev/mqueue" + target)
-            with open(f"/proc/{pid}/maps") as maps:
-                for line in maps:
-                    parts = line.split(None, 5)
-                    if len(parts) == 6:
-                        path = parts[5].strip().removesuffix(" (deleted)")
-                        if path in paths:
-                            used.add(path)
+            used.update(mapped_files(pid) & paths)
         except OSError:
             continue
     return used
+
+
+def mapped_files(pid):
+    """The files process pid has mapped (an empty set once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return {parts[5].strip().removesuffix(" (deleted)")
+                    for parts in (line.split(None, 5) for line in maps) if len(parts) == 6}
+    except OSError:
+        return set()
 
 
 def tagged_processes(tag, exclude=()):
@@ -106,16 +110,6 @@ def left_behind(before, tag=None, exclude=(), grace=5.0):
         time.sleep(0.1)
 
 
-def shm_mapped(pid):
-    """The /dev/shm files process pid has mapped (an empty set once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/maps") as maps:
-            return {line.split(None, 5)[5].strip().removesuffix(" (deleted)")
-                    for line in maps if " /dev/shm/" in line and len(line.split(None, 5)) == 6}
-    except OSError:
-        return set()
-
-
 def wait_past_mpi_init(ranks, timeout=15.0):
     """Wait until every rank has mapped one shared-memory segment per rank: Open MPI's ranks do so
     inside MPI_Init. A rank killed before that, while Open MPI is still making its segment and
@@ -124,7 +118,8 @@ def wait_past_mpi_init(ranks, timeout=15.0):
     differently, MPICH among them), and the caller goes on after its own pause."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(len(shm_mapped(pid)) >= len(ranks) for pid in ranks):
+        if all(len({f for f in mapped_files(pid) if f.startswith("/dev/shm/")}) >= len(ranks)
+               for pid in ranks):
             return True
         time.sleep(0.02)
     return False
