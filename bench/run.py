@@ -569,8 +569,10 @@ class Bench:
         self.load_before = os.getloadavg()
         self.discover()
         self.phase_s = {}
+        # The Python comparison comes before the tracing cost: the targets read it, and a budget
+        # that runs out should cut the diagnostic, not the notebook's side of the comparison.
         phases = (self.measure_ceilings, self.measure_pool_cube, self.measure_concepts,
-                  self.measure_uneven, self.measure_trace_cost, self.measure_python,
+                  self.measure_uneven, self.measure_python, self.measure_trace_cost,
                   self.measure_whole_commands)
         self.plan(phases)
         print(f"bench: {self.planned} configurations, time budget {self.mode['budget_s']} s "
@@ -696,7 +698,7 @@ class Bench:
                                       capture_output=True, text=True, cwd=ROOT,
                                       timeout=max(5.0, self.deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.skip(f"tracing cost: building the copies in build/bench/trace-*/ did not fit the time budget")
+                self.skip("tracing cost: building the copies in build/bench/trace-*/ did not fit the time budget")
                 return None
             if proc.returncode != 0:
                 self.skip(f"tracing cost: make O={out} CFLAGS='{flags}' failed: {proc.stderr.strip()[-200:]}")
