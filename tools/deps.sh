@@ -39,11 +39,12 @@ clang_runtime_package() {
 # What `make test` needs: test runners, race and memory checkers, both MPIs, the cluster tools.
 # llvm: its llvm-symbolizer (for Debian's default clang) is what puts file names and lines into
 # ThreadSanitizer's reports; without it make check-races cannot see that a report points into race.c.
+# gdb: omp/cancel must work under a debugger (it re-runs itself with OMP_CANCELLATION set).
 test_packages() {
     run_packages
     echo make gcc clang libomp-dev libcmocka-dev python3 python3-pytest python3-pytest-xdist \
         valgrind gnuplot-nox hyperfine mpich libmpich-dev slurm-wlm munge iproute2 util-linux \
-        procps hwloc-nox llvm
+        procps hwloc-nox llvm gdb
     if command -v apt-cache >/dev/null 2>&1; then clang_runtime_package; fi
 }
 
