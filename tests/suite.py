@@ -17,11 +17,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # make sanitize builds into another folder and points the tests at it
 BIN_DIR = (ROOT / os.environ.get("SUITE_BIN_DIR", ".")).resolve()
 MPIRUN = os.environ.get("MPIRUN", "mpirun")
+# The programs under test are the ordinary build (make test), not another folder (make sanitize).
+ORDINARY_BUILD = BIN_DIR == ROOT
 # For test files that never run the programs in BIN_DIR (they build their own copies, or read
 # the sources and docs): make test runs them; under make sanitize (BIN_DIR elsewhere) they would
 # only repeat the same work on the same files. Used as a file's pytestmark.
 ordinary_build_only = pytest.mark.skipif(
-    BIN_DIR != ROOT, reason="does not use SUITE_BIN_DIR's programs: make test runs it on the ordinary build")
+    not ORDINARY_BUILD, reason="does not use SUITE_BIN_DIR's programs: make test runs it on the ordinary build")
 MODELS = ("posix", "omp", "mpi")
 
 # Open MPI as root, more ranks than cores, ranks that yield when idle (README: small machines).

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from leftovers import TAG_VAR
-from suite import BIN_DIR, MPI_ENV, ROOT, have_mpi, load_scaled, run_bounded
+from suite import MPI_ENV, ORDINARY_BUILD, ROOT, have_mpi, load_scaled, run_bounded
 
 DOCS = ROOT / "docs"
 CONCEPT_PAGES = ("spawn", "race", "counter", "queue", "shared_array", "producers", "pool_cube",
@@ -129,7 +129,7 @@ def all_commands():
 COMMANDS = list(all_commands())
 
 skip_other_build = pytest.mark.skipif(
-    BIN_DIR != ROOT, reason="the guide documents the ordinary build, not SUITE_BIN_DIR")
+    not ORDINARY_BUILD, reason="the guide documents the ordinary build, not SUITE_BIN_DIR")
 
 
 def command_env(command):

@@ -7,7 +7,7 @@ posix and omp with -w 1,2,3,4,7; MPI with -np 1..5 (oversubscribed on small mach
 import pytest
 
 from concepts import CONCEPTS, MPI_RANKS, POSIX_WORKERS
-from suite import BIN_DIR, MODELS, ROOT, run
+from suite import MODELS, ORDINARY_BUILD, ROOT, run
 
 PRESENT = [(m, c) for c in CONCEPTS for m in MODELS if (ROOT / m / f"{c}.c").exists()]
 
@@ -51,7 +51,7 @@ SMALL_N, SMALL_N_TIMEOUT = 1000, 20
 
 
 def timeout_for(concept, n):
-    if n <= SMALL_N and BIN_DIR == ROOT:
+    if n <= SMALL_N and ORDINARY_BUILD:
         return min(concept.timeout, SMALL_N_TIMEOUT)
     return concept.timeout
 
