@@ -71,12 +71,12 @@ $(O)posix/%: posix/%.c $(COMMON_SRC) $(COMMON_HDR) $(POSIX_SRC) $(POSIX_HDR)
 
 $(O)omp/%: omp/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fopenmp -o $@ $< $(COMMON_SRC) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -fopenmp -o $@ $< $(COMMON_SRC) $(LDFLAGS) -lrt
 
 # -fopenmp too: the hybrid MPI+OpenMP examples need it, the others ignore it.
 $(O)mpi/%: mpi/%.c $(COMMON_SRC) $(COMMON_HDR) $(MPI_SRC) $(MPI_HDR)
 	@mkdir -p $(@D)
-	$(MPICC) $(ALL_CFLAGS) $(if $(HAVE_OMP),-fopenmp) -o $@ $< $(COMMON_SRC) $(MPI_SRC) $(LDFLAGS)
+	$(MPICC) $(ALL_CFLAGS) $(if $(HAVE_OMP),-fopenmp) -o $@ $< $(COMMON_SRC) $(MPI_SRC) $(LDFLAGS) -lrt
 
 # ---------------------------------------------------------------- running
 
@@ -116,7 +116,7 @@ UNIT_TESTS := $(O)tests/unit/test_harness
 
 $(O)tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDFLAGS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDFLAGS) -lcmocka -lrt
 
 # The quick confidence run (README "Two commands" has its time): build,
 # the unit tests, one small case of every variant and the contract checks (pytest -m check).

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,51 @@ void sleep_ms(long ms)
     while (nanosleep(&left, &left) != 0 && errno == EINTR) {
         /* a signal woke us early: sleep the rest */
     }
+}
+
+/* ------------------------------------------------------------------ the watchdog */
+
+static struct {
+    timer_t timer;
+    double seconds;
+    watchdog_describe_fn describe;
+    const void *state;
+} watchdog;
+
+/* Runs in the timer's own thread while the workers still run (or wait): _exit, not exit, so
+ * that no atexit handler (an MPI library's among them) runs under their feet from a thread it
+ * does not know. stdout is flushed only if no thread holds it. */
+static void watchdog_fires(union sigval unused)
+{
+    (void)unused;
+    char text[512] = "the run";
+    if (watchdog.describe != NULL) watchdog.describe(watchdog.state, text, sizeof text);
+    if (ftrylockfile(stdout) == 0) {
+        fflush(stdout);
+        funlockfile(stdout);
+    }
+    fprintf(stderr, "%s: %s after %.0f s\n", program_name(), text, watchdog.seconds);
+    fflush(stderr);
+    _exit(EXIT_SYSTEM);
+}
+
+void watchdog_start(double seconds, watchdog_describe_fn describe, const void *state)
+{
+    watchdog.seconds = seconds;
+    watchdog.describe = describe;
+    watchdog.state = state;
+    struct sigevent notify = {.sigev_notify = SIGEV_THREAD};
+    notify.sigev_notify_function = watchdog_fires;
+    if (timer_create(CLOCK_MONOTONIC, &notify, &watchdog.timer) != 0) die_errno("timer_create");
+    struct itimerspec once = {.it_interval = {0, 0}};
+    once.it_value.tv_sec = (time_t)seconds;
+    once.it_value.tv_nsec = (long)((seconds - (double)once.it_value.tv_sec) * 1e9);
+    if (timer_settime(watchdog.timer, 0, &once, NULL) != 0) die_errno("timer_settime");
+}
+
+void watchdog_stop(void)
+{
+    if (timer_delete(watchdog.timer) != 0) die_errno("timer_delete");
 }
 
 /* ------------------------------------------------------------------ output */

@@ -121,6 +121,19 @@ double now_seconds(void);
 /* Sleeps for ms milliseconds (restarts after signals); 0 returns at once. */
 void sleep_ms(long ms);
 
+/* ---- the watchdog: no run waits for ever ----
+ * Some waits are no call of the file's own: a parallel region's closing barrier, a
+ * pthread_join, an MPI receive whose sender went wrong. A bug there (a lock never given back, a
+ * message never sent) would hang the run, so the programs put a bound on the whole run: if it
+ * has not ended `seconds` after watchdog_start, a POSIX timer's own thread (SIGEV_THREAD,
+ * outside the workers) writes "<program>: <what describe wrote> after <seconds> s" and ends the
+ * process with exit status 3. describe(state, ...) names what is unfinished; it reads progress
+ * the workers may be writing (figures for a message, never for a check). The bounds grow with
+ * the work and are generous: a correct run on a loaded machine never meets them. */
+typedef void (*watchdog_describe_fn)(const void *state, char *text, size_t size);
+void watchdog_start(double seconds, watchdog_describe_fn describe, const void *state);
+void watchdog_stop(void); /* the run ended in time */
+
 /* Number of online cores, at least 1. */
 int core_count(void);
 

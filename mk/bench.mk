@@ -23,11 +23,11 @@ BENCH_REFS := $(patsubst bench/ref/%.c,$(BENCH_REF_DIR)/%,$(filter-out $(BENCH_R
 
 $(BENCH_REF_DIR)/mpi_%: bench/ref/mpi_%.c $(COMMON_SRC) $(COMMON_HDR) $(MPI_SRC) $(MPI_HDR)
 	@mkdir -p $(@D)
-	$(MPICC) $(ALL_CFLAGS) -o $@ $< $(COMMON_SRC) $(MPI_SRC) $(LDFLAGS)
+	$(MPICC) $(ALL_CFLAGS) -o $@ $< $(COMMON_SRC) $(MPI_SRC) $(LDFLAGS) -lrt
 
 $(BENCH_REF_DIR)/%: bench/ref/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(COMMON_SRC) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(COMMON_SRC) $(LDFLAGS) -lrt
 
 bench-refs: $(BENCH_REFS)
 

@@ -21,7 +21,7 @@ TEST_STEPS += fuzz
 
 $(FUZZ_BIN): tests/fuzz/fuzz_parse.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC)
+	$(FUZZ_CC) -std=c11 -Wall -Wextra -Werror $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) -lrt
 
 fuzz-build: $(if $(HAVE_FUZZ_CC),$(FUZZ_BIN))
 

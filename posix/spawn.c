@@ -25,14 +25,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -170,59 +168,28 @@ static void spawn_threads(spawn_team *team)
 
 /* ---- the watchdog: no join waits forever ----
  * A worker that never ends (stuck, stopped with SIGSTOP, or a bug) would leave waitpid() or
- * pthread_join() waiting for ever. A watchdog thread, started before the clock, waits for the
- * joins to finish; once a bound that grows with the work has passed, it exits 3 naming the
- * workers not yet joined (forked children die with the parent: die_with_parent). The bound is
- * generous (seconds, plus far more per square_it step than a loaded machine needs), so a correct
- * run never meets it. */
-typedef struct {
-    spawn_team *team;
-    double bound_s;
-    sem_t all_joined; /* posted by main once every worker is joined */
-    pthread_t thread;
-} watchdog;
-
+ * pthread_join() waiting for ever. The harness's watchdog, armed before the clock, exits 3 once
+ * a bound that grows with the work has passed, naming the workers not yet joined (forked
+ * children die with the parent: die_with_parent). The bound is generous (seconds, plus far more
+ * per square_it step than a loaded machine needs), so a correct run never meets it. */
 static double join_bound_s(int worker_count, long n)
 {
     return 5.0 + worker_count * (0.05 + (double)n * 1e-7);
 }
 
-static void *watch_joins(void *arg)
+static void describe_joins(const void *state, char *text, size_t size)
 {
-    watchdog *dog = arg;
-    struct timespec deadline;
-    if (clock_gettime(CLOCK_REALTIME, &deadline) != 0) die_errno("clock_gettime");
-    deadline.tv_sec += (time_t)dog->bound_s + 1;
-    while (sem_timedwait(&dog->all_joined, &deadline) != 0) {
-        if (errno == EINTR) continue;
-        if (errno != ETIMEDOUT) die_errno("sem_timedwait");
-        char names[256] = "";
-        int unjoined = 0;
-        for (int w = 0; w < dog->team->worker_count; w++) {
-            if (atomic_load(&dog->team->joined[w])) continue;
-            size_t used = strlen(names);
-            if (unjoined++ < 20) snprintf(names + used, sizeof names - used, " %d", w);
-            else if (unjoined == 22) snprintf(names + used, sizeof names - used, " ...");
-        }
-        die_msg("join: %d of %d workers not joined after %.0f s:%s", unjoined,
-                dog->team->worker_count, dog->bound_s, names);
+    const spawn_team *team = state;
+    char names[256] = "";
+    int unjoined = 0;
+    for (int w = 0; w < team->worker_count; w++) {
+        if (atomic_load(&team->joined[w])) continue;
+        size_t used = strlen(names);
+        if (unjoined++ < 20) snprintf(names + used, sizeof names - used, "%s%d", used ? " " : "", w);
+        else if (unjoined == 22) snprintf(names + used, sizeof names - used, " ...");
     }
-    return NULL;
-}
-
-static void watchdog_start(watchdog *dog, spawn_team *team, long n)
-{
-    dog->team = team;
-    dog->bound_s = join_bound_s(team->worker_count, n);
-    if (sem_init(&dog->all_joined, 0, 0) != 0) die_errno("sem_init");
-    CHECK_RC(pthread_create(&dog->thread, NULL, watch_joins, dog), "watchdog: pthread_create");
-}
-
-static void watchdog_stop(watchdog *dog)
-{
-    if (sem_post(&dog->all_joined) != 0) die_errno("sem_post");
-    CHECK_RC(pthread_join(dog->thread, NULL), "watchdog: pthread_join");
-    if (sem_destroy(&dog->all_joined) != 0) die_errno("sem_destroy");
+    snprintf(text, size, "join: %d of %d workers not joined (%s)", unjoined, team->worker_count,
+             names);
 }
 
 /* The variants: name, --help line, the function that runs it, default workers (0: one per core)
@@ -287,15 +254,14 @@ int main(int argc, char **argv)
         team.tasks[w] = (worker_task){.n = opt.n, .worker = w, .report = &reports[w]};
         atomic_init(&team.joined[w], false);
     }
-    watchdog dog;
-    watchdog_start(&dog, &team, opt.n);
+    watchdog_start(join_bound_s(team.worker_count, opt.n), describe_joins, &team);
     trace_open(&opt, opt.workers); /* before the workers start: forked ones share its buffers */
 
     double start = now_seconds();
     variant->run(&team);
     double elapsed = now_seconds() - start;
 
-    watchdog_stop(&dog);
+    watchdog_stop();
     trace_write(&info, &opt);
 
     int ran = count_ran(reports, opt.workers, opt.n);
