@@ -211,12 +211,27 @@ void mpi_trace_write(const program_info *info, const options *opt)
     trace_close();
 }
 
+void mpi_watchdog_start(double seconds, watchdog_describe_fn describe, const void *state)
+{
+    int rank;
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
+    watchdog_start(rank == ROOT_RANK ? seconds : seconds + 10.0, describe, state);
+}
+
 int mpi_finish(bool pass)
 {
-    /* Rank 0 verified; every rank leaves with its verdict, so the job's status is one status. */
-    int verdict = pass ? 1 : 0;
-    MPI_CHECK(MPI_Bcast(&verdict, 1, MPI_INT, ROOT_RANK, MPI_COMM_WORLD), "MPI_Bcast");
-    pass = verdict == 1;
+    /* Rank 0 verified; every rank leaves with its verdict, so the job's status is one status.
+     * An all-reduce (the other ranks bring 1, so the minimum is rank 0's verdict) rather than a
+     * broadcast: no rank may go on into MPI_Finalize before every rank has arrived here. A rank
+     * that never arrives (a hang its watchdog ends) then finds the others waiting in MPI, not
+     * in the finalize step, whose teardown Open MPI 4.1's mpirun does not always survive. */
+    int verdict = pass ? 1 : 0, every_verdict;
+    int rank;
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
+    if (rank != ROOT_RANK) verdict = 1;
+    MPI_CHECK(MPI_Allreduce(&verdict, &every_verdict, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD),
+              "MPI_Allreduce");
+    pass = every_verdict == 1;
     if (fflush(stdout) != 0 || ferror(stdout)) die_errno("write to stdout");
     int rc = MPI_Finalize();
     if (rc != MPI_SUCCESS) { /* no MPI call is allowed after MPI_Finalize, not even MPI_Abort */

@@ -54,6 +54,12 @@ void *mpi_root_value(MPI_Aint bytes, MPI_Win *window);
  * hybrid rank's threads are its workers. No-op without --trace. */
 void mpi_trace_write(const program_info *info, const options *opt);
 
+/* watchdog_start (harness.h) on every rank, rank 0's bound first: rank 0 knows most of what
+ * the run has done, so it speaks first when it waits too; the other ranks' watchdogs, 10 s
+ * later, end a run that hangs after rank 0 has finished its part. Its _exit(3) ends the rank
+ * without MPI; mpirun then ends the others and exits 3. Not collective. */
+void mpi_watchdog_start(double seconds, watchdog_describe_fn describe, const void *state);
+
 /* Collective: rank 0's pass (other ranks' argument is ignored) goes to every rank, then
  * MPI_Finalize; returns the exit status main should return, the same on every rank. */
 int mpi_finish(bool pass);

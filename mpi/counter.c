@@ -17,7 +17,8 @@
  * local loop; every rma-lock step costs several messages' worth of latency. With --delay-ms D
  * the pause sits inside the locked step (rma-lock), so the ranks take turns and a run lasts
  * ranks * n * D ms; reduce and fetch-op cannot hold a pause inside their step, so they pause
- * just before it and the pauses overlap.
+ * just before it and the pauses overlap. A run that outlasts a bound scaled to its steps is
+ * exit 3 naming the count it reached.
  *
  * Run:  mpirun -np 2 ./mpi/counter
  *       mpirun -np 2 ./mpi/counter --variant fetch-op -n 100000 --quiet
@@ -35,7 +36,7 @@ typedef struct {
     MPI_Win window;  /* rma-lock, fetch-op: the shared counter lives in rank 0's window */
     long long *root_value; /* that counter: rank 0's window memory (NULL on the other ranks) */
     long long increments_made; /* by this rank: rank 0 gathers them into per_worker= */
-    int world_rank;
+    int world_rank, world_size;
     long increments;
     long delay_ms;
 } shared_counter;
@@ -128,6 +129,27 @@ static void add_with_fetch_op(shared_counter *counter)
     read_root_value(counter);
 }
 
+/* ---- the watchdog: a step that never completes must not hang the run ----
+ * A rank that waits for a lock never given back, or for a rank that skipped a collective,
+ * waits inside MPI for ever. The harness's watchdog bounds the run instead, by a limit that
+ * grows with the steps (each a few messages) and their pauses; rank 0 names the count in its
+ * window. */
+static double counting_bound_s(const shared_counter *counter)
+{
+    double steps = (double)counter->world_size * (double)counter->increments;
+    return 10.0 + steps * (1e-3 + (double)counter->delay_ms / 1000.0);
+}
+
+static void describe_counting(const void *state, char *text, size_t size)
+{
+    const shared_counter *counter = state;
+    if (counter->root_value == NULL)
+        snprintf(text, size, "rank %d: join: not all ranks are done", counter->world_rank);
+    else
+        snprintf(text, size, "join: the counter is %lld of %lld", *counter->root_value,
+                 (long long)counter->world_size * counter->increments);
+}
+
 /* The variants: name, --help line, the function that runs it. The first is the default. */
 static const struct variant {
     variant_doc doc;
@@ -157,8 +179,8 @@ int main(int argc, char **argv)
     int world_rank, world_size;
     mpi_start(&info, &argc, &argv, MPI_THREAD_SINGLE, &opt, &world_rank, &world_size);
 
-    shared_counter counter = {
-        .value = 0, .world_rank = world_rank, .increments = opt.n, .delay_ms = opt.delay_ms};
+    shared_counter counter = {.value = 0, .world_rank = world_rank, .world_size = world_size,
+                              .increments = opt.n, .delay_ms = opt.delay_ms};
     /* The notebook's Value('i', 0): one counter in rank 0's window, 0 before any rank can see
      * it (reduce shares nothing and leaves it alone). */
     counter.root_value = mpi_root_value(sizeof *counter.root_value, &counter.window);
@@ -173,9 +195,13 @@ int main(int argc, char **argv)
     trace_open(&opt, 1); /* one track per rank: its own */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 
+    mpi_watchdog_start(counting_bound_s(&counter), describe_counting, &counter);
+
     double start = MPI_Wtime();
     variants[opt.variant_index].run(&counter);
     double elapsed = MPI_Wtime() - start;
+
+    watchdog_stop();
 
     MPI_CHECK(MPI_Gather(&counter.increments_made, 1, MPI_LONG_LONG, per_worker, 1, MPI_LONG_LONG,
                          ROOT_RANK, MPI_COMM_WORLD), "MPI_Gather");

@@ -30,6 +30,8 @@
  * --trace: "MPI_Scatterv", "chunk" (the elements a rank or thread cubed) and "MPI_Gatherv" spans;
  * dynamic draws each request (worker to rank 0) and each chunk handed out (rank 0 to worker) as
  * an arrow; hybrid has one track per thread of each rank.
+ * A run that outlasts a bound scaled to n (a worker that stops asking) is exit 3 naming what is
+ * unfinished.
  *
  * Run:  mpirun -np 4 ./mpi/pool_cube
  *       mpirun -np 2 ./mpi/pool_cube -n 100000000 --variant dynamic --quiet
@@ -65,6 +67,8 @@ typedef struct {
     int *counts, *displs; /* scatter, hybrid: rank r gets counts[r] numbers from out[displs[r]] on */
     uint64_t *block;      /* this rank's numbers (rank 0's stay in place in out); dynamic: a chunk */
     int chunk;            /* dynamic: numbers per chunk */
+    int handed_out;       /* dynamic, rank 0: numbers handed out so far (the watchdog's message) */
+    int active_workers;   /* dynamic, rank 0: workers not yet stopped */
     int team_size;        /* hybrid: the OpenMP threads that cube this rank's block */
     char cores[512];      /* hybrid: "rank 1 on HOST: thread 0 on core 1 (may run on 0-1), ..." */
 } cube_job;
@@ -300,8 +304,9 @@ static void manage_chunks(cube_job *job)
 {
     int *chunk_begin = checked_calloc((size_t)world_size, sizeof *chunk_begin); /* per worker */
     long *received = checked_calloc((size_t)world_size, sizeof *received);    /* --trace */
-    int next = 0, active_workers = world_size - 1, n = job->n;
-    while (active_workers > 0) {
+    int next = 0, n = job->n;
+    job->active_workers = world_size - 1;
+    while (job->active_workers > 0) {
         MPI_Status status;
         int count;
         MPI_CHECK(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status), "MPI_Probe");
@@ -315,11 +320,12 @@ static void manage_chunks(cube_job *job)
             int work[2] = {next, n - next < job->chunk ? n - next : job->chunk}; /* begin, count */
             chunk_begin[worker] = next;
             next += work[1];
+            job->handed_out = next;
             trace_flow_out(TRACE_MAIN, "hand out", trace_message_id(ROOT_RANK, work[0] / job->chunk));
             MPI_CHECK(MPI_Send(work, 2, MPI_INT, worker, TAG_WORK, MPI_COMM_WORLD), "MPI_Send");
         } else {
             MPI_CHECK(MPI_Send(NULL, 0, MPI_INT, worker, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
-            active_workers--;
+            job->active_workers--;
         }
     }
     free(received);
@@ -358,6 +364,21 @@ static void map_dynamic(cube_job *job)
     else
         work_on_chunks(job);
     job->apply_result = apply_on_worker(job->apply_arg);
+}
+
+/* ---- the watchdog: no rank waits for ever ----
+ * A worker that stops asking leaves rank 0 in MPI_Probe for ever; a rank that skips a
+ * collective leaves the others in it. The harness's watchdog bounds the run on every rank
+ * instead, rank 0 first, by a limit that grows with the work (common/uneven.h). */
+static void describe_map(const void *state, char *text, size_t size)
+{
+    const cube_job *job = state;
+    if (world_rank == ROOT_RANK && job->active_workers > 0) /* dynamic's manager */
+        snprintf(text, size, "map: %d of %d numbers handed out, %d of %d workers not stopped",
+                 job->handed_out, job->n, job->active_workers, job->worker_count);
+    else
+        snprintf(text, size, "rank %d: map: %lld cubes computed, the run unfinished", world_rank,
+                 job->computed);
 }
 
 /* The variants: name, --help line, the untimed preparation, the map. The first is the default. */
@@ -403,9 +424,13 @@ int main(int argc, char **argv)
     trace_open(&opt, job.team_size); /* a track per thread: one, or hybrid's team */
 
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank ready */
+    mpi_watchdog_start(pool_work_bound_s((uint64_t)n, opt.uneven), describe_map, &job);
+
     double start = MPI_Wtime();
     variant->run(&job);
     double elapsed = MPI_Wtime() - start;
+
+    watchdog_stop();
 
     /* hybrid: how many threads each rank ran (a rank started without OMP_NUM_THREADS differs),
      * and on which cores. */

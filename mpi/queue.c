@@ -18,7 +18,8 @@
  * log after the timed part (rank 0 is the only rank that writes), and per_worker= counts the
  * items each worker rank took. --delay-ms D pauses D ms on every item. --trace shows rank 0's
  * "manage" loop, each ITEM and each ASK as an arrow, and each "item" on the worker's rank.
- * A manager that waits for an ASK past a bound scaled to n exits 3 naming what is unfinished.
+ * A run that outlasts a bound scaled to n (an ASK or a STOP never sent) exits 3 naming what is
+ * unfinished.
  *
  * Run:  mpirun -np 4 ./mpi/queue
  *       mpirun -np 3 ./mpi/queue -n 1000000 --quiet
@@ -76,8 +77,10 @@ typedef struct {
     long n;
     int worker_count;
     long delay_ms; /* the pause on every item (--delay-ms) */
-    double bound_s; /* the watchdog's */
-    processed_log log; /* rank 0's; empty on the others */
+    long handed_out;    /* rank 0: items sent so far (the watchdog's message) */
+    int active_workers; /* rank 0: workers not yet stopped */
+    long taken;         /* a worker rank: items it took */
+    processed_log log;  /* rank 0's; empty on the others */
 } queue_job;
 
 /* What a worker does with an item it took: pause (--delay-ms). The "item" span on the worker's
@@ -89,38 +92,26 @@ static void take_item(const queue_job *job, long item)
     trace_span(0, "item", taken, item, TRACE_NONE);
 }
 
-/* ---- the watchdog: rank 0 never waits for ever ----
- * A worker that never asks again (a lost task_done) would leave a plain MPI_Recv waiting for
- * ever. Rank 0 receives with MPI_Irecv and polls it with MPI_Test, which is what a blocking
- * receive does inside (it drives MPI's progress until the message is there); past a deadline
- * that grows with the work it exits 3 naming what is unfinished. Generous (seconds, plus far
- * more per item than a message round trip on a loaded machine), so a correct run never meets it. */
+/* ---- the watchdog: no rank waits for ever ----
+ * A worker that never asks again (a lost task_done) leaves rank 0 in MPI_Recv for ever; a
+ * worker never told to stop waits in its own. The harness's watchdog bounds the run on every
+ * rank instead, rank 0 first: past a bound that grows with the work it exits 3 naming what is
+ * unfinished. Generous (seconds, plus far more per item than a message round trip on a loaded
+ * machine), so a correct run never meets it. */
 static double join_bound_s(long n, long delay_ms)
 {
     return 10.0 + (double)n * (1e-3 + (double)delay_ms / 1000.0);
 }
 
-static long receive_ask(const queue_job *job, double deadline, long handed_out,
-                        int active_workers, int *worker)
+static void describe_join(const void *state, char *text, size_t size)
 {
-    long done_item;
-    MPI_Request request;
-    MPI_Status status;
-    int arrived = 0;
-    MPI_CHECK(MPI_Irecv(&done_item, 1, MPI_LONG, MPI_ANY_SOURCE, TAG_ASK, MPI_COMM_WORLD, &request),
-              "MPI_Irecv");
-    while (!arrived) {
-        MPI_CHECK(MPI_Test(&request, &arrived, &status), "MPI_Test");
-        if (!arrived && MPI_Wtime() > deadline) {
-            fprintf(stderr, "%s: join: %ld items handed out, %zu done, %d of %d workers not "
-                            "stopped after %.0f s\n", program_name(), handed_out, job->log.count,
-                    active_workers, job->worker_count, job->bound_s);
-            fflush(stderr);
-            MPI_Abort(MPI_COMM_WORLD, EXIT_SYSTEM);
-        }
-    }
-    *worker = status.MPI_SOURCE;
-    return done_item;
+    const queue_job *job = state;
+    if (world_rank == ROOT_RANK)
+        snprintf(text, size, "join: %ld items handed out, %zu done, %d of %d workers not stopped",
+                 job->handed_out, job->log.count, job->active_workers, job->worker_count);
+    else
+        snprintf(text, size, "rank %d: join: %ld items taken, no STOP from rank 0", world_rank,
+                 job->taken);
 }
 
 /* ---- rank 0: the queue and its manager ---- */
@@ -135,11 +126,13 @@ static void manage_queue(queue_job *job)
         return;
     }
     double managing = trace_begin();
-    double deadline = MPI_Wtime() + job->bound_s;
-    int active_workers = job->worker_count;
-    while (active_workers > 0) {
-        int worker;
-        long done_item = receive_ask(job, deadline, next_item - 1, active_workers, &worker);
+    job->active_workers = job->worker_count;
+    while (job->active_workers > 0) {
+        long done_item;
+        MPI_Status status;
+        MPI_CHECK(MPI_Recv(&done_item, 1, MPI_LONG, MPI_ANY_SOURCE, TAG_ASK, MPI_COMM_WORLD, &status),
+                  "MPI_Recv");
+        int worker = status.MPI_SOURCE;
         trace_flow_in(TRACE_MAIN, "ASK", trace_message_id(worker, done_item));
         if (done_item != NOTHING_DONE) log_processed(&job->log, done_item, worker); /* task_done */
         if (next_item <= job->n) {
@@ -148,19 +141,19 @@ static void manage_queue(queue_job *job)
             MPI_CHECK(MPI_Send(&next_item, 1, MPI_LONG, worker, TAG_ITEM, MPI_COMM_WORLD),
                       "MPI_Send");
             /* LAB END */
-            next_item++;
+            job->handed_out = next_item++;
         } else {
             /* LAB: no item left: tell the worker to stop (an empty message, its tag says it). Hint: MPI_Send(NULL, 0, MPI_LONG, worker, TAG_STOP, MPI_COMM_WORLD) inside MPI_CHECK */
             MPI_CHECK(MPI_Send(NULL, 0, MPI_LONG, worker, TAG_STOP, MPI_COMM_WORLD), "MPI_Send");
             /* LAB END */
-            active_workers--;
+            job->active_workers--;
         }
     }
     trace_span(TRACE_MAIN, "manage", managing, job->n, TRACE_NONE);
 }
 
 /* ---- the other ranks: ask, work, report it done with the next ask, until STOP ---- */
-static void work_on_queue(const queue_job *job)
+static void work_on_queue(queue_job *job)
 {
     long done_item = NOTHING_DONE;
     for (;;) {
@@ -174,6 +167,7 @@ static void work_on_queue(const queue_job *job)
         /* LAB END, skeleton: item = 0; status.MPI_TAG = TAG_STOP; */
         if (status.MPI_TAG == TAG_STOP) break;
         trace_flow_in(0, "ITEM", trace_message_id(ROOT_RANK, item));
+        job->taken++;
         take_item(job, item); /* the processing: a pause with --delay-ms, else just taking it */
         done_item = item;
     }
@@ -244,15 +238,18 @@ int main(int argc, char **argv)
 
     long n = opt.n;
     opt.workers = world_size > 1 ? world_size - 1 : 1; /* rank 0 only manages, unless alone */
-    queue_job job = {.n = n, .worker_count = opt.workers, .delay_ms = opt.delay_ms,
-                     .bound_s = join_bound_s(n, opt.delay_ms)};
+    queue_job job = {.n = n, .worker_count = opt.workers, .delay_ms = opt.delay_ms};
     if (world_rank == ROOT_RANK) log_prepare(&job.log, n); /* only rank 0 logs what came back */
     trace_open(&opt, 1); /* one track per rank: its own (rank 0's manager loop: main) */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started, untimed */
 
+    mpi_watchdog_start(join_bound_s(n, opt.delay_ms), describe_join, &job);
+
     double start = MPI_Wtime();
     variants[opt.variant_index].run(&job);
     double elapsed = MPI_Wtime() - start;
+
+    watchdog_stop();
 
     mpi_trace_write(&info, &opt);
     bool pass = world_rank == ROOT_RANK ? verify_and_report(&opt, &job, elapsed) : true;

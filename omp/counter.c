@@ -17,7 +17,9 @@
  * critical and lock. With --delay-ms D the pause sits inside the locked step (critical, lock),
  * so the threads take turns and a run lasts W * n * D ms; atomic and reduction cannot hold a
  * pause inside their step, so they pause just before it and the pauses overlap. A team smaller
- * than asked for (OMP_THREAD_LIMIT) is exit 3 before the clock starts, not a wrong count.
+ * than asked for (OMP_THREAD_LIMIT) is exit 3 before the clock starts, not a wrong count; a
+ * run that outlasts a bound scaled to its steps (a lock never given back) is exit 3 naming the
+ * count it reached.
  *
  * Run:  ./omp/counter
  *       OMP_NUM_THREADS=2 ./omp/counter --variant atomic -n 10000000 --quiet
@@ -134,6 +136,27 @@ static void add_with_reduction(shared_counter *counter)
     counter->value = count;
 }
 
+/* ---- the watchdog: a lock never given back must not hang the run ----
+ * A thread that never leaves its critical section, or never unsets the lock, leaves the others
+ * waiting to enter and the main thread at the region's closing barrier, for ever: OpenMP's own
+ * waits, which no call of this file can bound. The harness's watchdog bounds the run instead,
+ * by a limit that grows with the steps and their pauses. */
+static double counting_bound_s(const shared_counter *counter)
+{
+    double steps = (double)counter->worker_count * (double)counter->increments;
+    return 10.0 + steps * (1e-5 + (double)counter->delay_ms / 1000.0);
+}
+
+static void describe_counting(const void *state, char *text, size_t size)
+{
+    const shared_counter *counter = state;
+    long long value;
+#pragma omp atomic read
+    value = counter->value;
+    snprintf(text, size, "join: the counter is %lld of %lld", value,
+             (long long)counter->worker_count * counter->increments);
+}
+
 /* The variants: name, --help line, the function that runs it. The first is the default. */
 static const struct variant {
     variant_doc doc;
@@ -174,9 +197,13 @@ int main(int argc, char **argv)
     team_prepare(opt.workers); /* a smaller team would add fewer ones: exit 3 now, untimed */
     trace_open(&opt, opt.workers);
 
+    watchdog_start(counting_bound_s(&counter), describe_counting, &counter);
+
     double start = omp_get_wtime();
     variants[opt.variant_index].run(&counter);
     double elapsed = omp_get_wtime() - start;
+
+    watchdog_stop();
 
     long long got = counter.value;
     bool pass = verify_count("the counter", expected, got);

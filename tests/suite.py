@@ -132,3 +132,28 @@ def run(model, concept, args=(), np=None, timeout=60, env=None):
 
 def have_mpi():
     return shutil.which(MPIRUN) is not None
+
+
+def build_mutant(model, concept, old, new, folder):
+    """model/concept.c with the text old (which must occur exactly once) replaced by new,
+    compiled like the Makefile compiles it (-Werror aside: a mutant may leave a function unused)
+    into folder; returns the program's path. How the tests show that a bug a person makes is
+    caught."""
+    source = (ROOT / model / f"{concept}.c").read_text()
+    assert source.count(old) == 1, f"{model}/{concept}.c changed: update the mutant's text {old!r}"
+    (folder / model).mkdir(parents=True, exist_ok=True)
+    (folder / model / f"{concept}.c").write_text(source.replace(old, new))
+    if not (folder / "common").exists():
+        (folder / "common").symlink_to(ROOT / "common")
+    common = [str(ROOT / "common" / f) for f in ("harness.c", "trace.c")]
+    compiler, extra = {"posix": (os.environ.get("CC", "cc"),
+                                 ["-pthread", str(ROOT / "common" / "workers.c"),
+                                  str(ROOT / "common" / "fifo.c")]),
+                       "omp": (os.environ.get("CC", "cc"), ["-fopenmp"]),
+                       "mpi": (os.environ.get("MPICC", "mpicc"),
+                               ["-fopenmp", str(ROOT / "common" / "mpi_harness.c")])}[model]
+    binary = folder / concept
+    subprocess.run([compiler, "-std=c11", "-O2", "-o", str(binary),
+                    str(folder / model / f"{concept}.c"), *common, *extra, "-lrt"],
+                   check=True, timeout=300)
+    return binary

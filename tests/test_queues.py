@@ -27,7 +27,7 @@ import pytest
 
 import leftovers
 from concepts import CONCEPTS
-from suite import MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, have_mpi, parse_result, program
+from suite import MPI_ENV, MPIRUN, ROOT, SANITIZER_ENV, build_mutant, have_mpi, parse_result, program
 
 STRESS_ITEMS = 1000000
 TIMEOUT = 300  # a 2-core machine shared with other test runs: generous, but a hang still fails
@@ -176,32 +176,12 @@ UNFINISHED = {"posix": r"posix/queue: join: 19 tasks put, 0 done after 10 s$",
 HANG_ENDS_WITHIN_S = 45
 
 
-def build_mutant(model, tmp_path):
-    """model/queue.c with its task_done lost, compiled like the Makefile does (-Werror aside: the
-    mutant leaves a function unused)."""
-    old, new = LOST_TASK_DONE[model]
-    source = (ROOT / model / "queue.c").read_text()
-    assert source.count(old) == 1, f"{model}/queue.c changed: update LOST_TASK_DONE"
-    (tmp_path / model).mkdir()
-    (tmp_path / model / "queue.c").write_text(source.replace(old, new))
-    (tmp_path / "common").symlink_to(ROOT / "common")
-    common = [str(ROOT / "common" / f) for f in ("harness.c", "trace.c")]
-    compiler, extra = {"posix": (os.environ.get("CC", "cc"), ["-pthread"]),
-                       "omp": (os.environ.get("CC", "cc"), ["-fopenmp"]),
-                       "mpi": (os.environ.get("MPICC", "mpicc"),
-                               [str(ROOT / "common" / "mpi_harness.c")])}[model]
-    binary = tmp_path / "queue"
-    subprocess.run([compiler, "-std=c11", "-O2", "-o", str(binary), str(tmp_path / model / "queue.c"),
-                    *common, *extra], check=True, timeout=300)
-    return binary
-
-
 @pytest.mark.parametrize("model", ["posix", "omp", "mpi"])
 def test_queue_lost_task_done_is_exit_3_in_seconds(model, tmp_path):
     """Without its task_done the join would wait for ever (and a test with it, to its timeout):
     the watchdog ends the run in seconds, exit 3, naming what is unfinished."""
     built(model, "queue")
-    binary = build_mutant(model, tmp_path)
+    binary = build_mutant(model, "queue", *LOST_TASK_DONE[model], tmp_path)
     cmd = [str(binary), "--quiet"] + (["--variant", "locked"] if model == "omp" else [])
     env = dict(os.environ)
     if model == "mpi":

@@ -22,6 +22,8 @@
  * mutex with 2 threads on 2 cores and loses badly with more threads than cores). With
  * --delay-ms D the pause sits inside the locked step, so the workers take turns and a run lasts
  * W * n * D ms; an atomic step cannot hold a pause, so atomic pauses just before its step.
+ * A run that outlasts a bound scaled to its steps (a lock never given back) is exit 3 naming
+ * the count it reached.
  *
  * Run:  ./posix/counter
  *       ./posix/counter --variant spin -n 10000000 --quiet
@@ -116,6 +118,24 @@ static void process_worker(void *shared, int worker)
     add_under(&counter->process_mutex, counter, worker);
 }
 
+/* ---- the watchdog: a lock never given back must not hang the run ----
+ * A worker that never unlocks leaves the others waiting to lock and main waiting in
+ * pthread_join (or waitpid) for ever: joins with no bound of their own. The harness's watchdog
+ * bounds the run instead, by a limit that grows with the steps and their pauses. */
+static double counting_bound_s(const shared_counter *counter)
+{
+    double steps = (double)counter->worker_count * (double)counter->increments;
+    return 10.0 + steps * (1e-5 + (double)counter->delay_ms / 1000.0);
+}
+
+static void describe_counting(const void *state, char *text, size_t size)
+{
+    const shared_counter *counter = state;
+    long long value = counter->value + atomic_load(&counter->atomic_value); /* one is still 0 */
+    snprintf(text, size, "join: the counter is %lld of %lld", value,
+             (long long)counter->worker_count * counter->increments);
+}
+
 /* The variants: W threads (run_threads: pthread_create, pthread_join) or W forked processes
  * (run_processes: fork, waitpid; each child leaves with _exit), each running one worker. */
 static void add_with_mutex(shared_counter *counter)
@@ -190,9 +210,13 @@ int main(int argc, char **argv)
     say(&opt, "Number at the beginning is %lld\n", counter->value);
     trace_open(&opt, opt.workers); /* before the threads or children start: they share it */
 
+    watchdog_start(counting_bound_s(counter), describe_counting, counter);
+
     double start = now_seconds();
     variants[opt.variant_index].run(counter);
     double elapsed = now_seconds() - start;
+
+    watchdog_stop();
 
     long long got = counter->value;
     bool pass = verify_count("the counter", expected, got);
