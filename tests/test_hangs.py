@@ -27,6 +27,12 @@ HANGS = [
      ['        CHECK_RC(pthread_mutex_unlock(mutex), "pthread_mutex_unlock");\n', UNLOCK_LOST],
      ["--variant", "process", "-w", "2"],
      r"^posix/counter: join: the counter is 1 of 200 after 10 s$"),
+    ("posix", "shared_array",
+     ['        CHECK_RC(pthread_mutex_unlock(&array->block->lock), "pthread_mutex_unlock");\n',
+      UNLOCK_LOST],
+     ["--variant", "thread", "-w", "2"],
+     r"^posix/shared_array: join: 2 of 2 workers unfinished: worker 0 added to [01] of 3, "
+     r"worker 1 added to [01] of 3 after 10 s$"),
     ("omp", "counter",
      ["            omp_unset_lock(&counter->lock);\n", UNLOCK_LOST],
      ["--variant", "lock", "-w", "2"],

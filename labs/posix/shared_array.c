@@ -27,8 +27,9 @@
  * workers * n * D ms (the lock serialises them), private only n * D (nothing is shared).
  * --trace shows each step as "lock wait" and "lock hold" (element, value read): in process and
  * thread the holds take turns; in private each child's holds are on its own lock and overlap.
- * A child still running long after its share of the work should be done is exit 3 naming how
- * far each unfinished one got (join_workers_within), never a hang.
+ * A worker still running long after its share of the work should be done (a lock never given
+ * back) is exit 3 naming how far each unfinished one got, never a hang: children through
+ * join_workers_within, threads through the harness's watchdog.
  *
  * Run:  ./posix/shared_array
  *       ./posix/shared_array --variant private
@@ -118,14 +119,34 @@ static void describe_worker(void *shared, int worker, char *text, size_t size)
              array->status[worker].added, array->n);
 }
 
-/* Forked children take turns at the lock: W * n steps of at least delay_ms each. A join still
+/* The workers take turns at the lock: W * n steps of at least delay_ms each. A join still
  * waiting after twice that (at 20 us a step, plus 10 s for a loaded machine) waits for a
- * child that hangs: it is exit 3, naming how far each unfinished child got. */
-static void join_children(shared_array *array, pid_t *pids)
+ * worker that hangs (a lock never given back): it is exit 3, naming how far each unfinished
+ * worker got. */
+static double join_bound_s(const shared_array *array)
 {
     double steps = (double)array->worker_count * (double)array->n;
-    double bound = 10.0 + 2.0 * steps * ((double)array->delay_ms / 1000.0 + 20e-6);
-    join_workers_within(pids, array->worker_count, bound, describe_worker, array);
+    return 10.0 + 2.0 * steps * ((double)array->delay_ms / 1000.0 + 20e-6);
+}
+
+static void join_children(shared_array *array, pid_t *pids)
+{
+    join_workers_within(pids, array->worker_count, join_bound_s(array), describe_worker, array);
+}
+
+/* pthread_join has no bound of its own: the harness's watchdog gives the threads' join the
+ * children's bound, and names the same. */
+static void describe_threads(const void *state, char *text, size_t size)
+{
+    const shared_array *array = state;
+    int unfinished = 0;
+    for (int w = 0; w < array->worker_count; w++) unfinished += array->status[w].added < array->n;
+    size_t used = (size_t)snprintf(text, size, "join: %d of %d workers unfinished:", unfinished,
+                                   array->worker_count);
+    for (int w = 0, listed = 0; w < array->worker_count && used < size; w++)
+        if (array->status[w].added < array->n)
+            used += (size_t)snprintf(text + used, size - used, "%s worker %d added to %zu of %zu",
+                                     listed++ ? "," : "", w, array->status[w].added, array->n);
 }
 
 static void add_with_processes(shared_array *array)
@@ -135,7 +156,9 @@ static void add_with_processes(shared_array *array)
 
 static void add_with_threads(shared_array *array)
 {
+    watchdog_start(join_bound_s(array), describe_threads, array);
     run_threads(array->worker_count, add_with_lock, array);
+    watchdog_stop();
 }
 
 /* fork, but the block is ordinary memory: each child gets a copy of it. */
