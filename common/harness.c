@@ -265,6 +265,7 @@ void sleep_ms(long ms)
 
 static struct {
     timer_t timer;
+    pid_t owner; /* the process that armed it: a forked child has no timer (fork does not copy it) */
     double seconds;
     watchdog_describe_fn describe;
     const void *state;
@@ -289,11 +290,13 @@ static void watchdog_fires(union sigval unused)
 
 void watchdog_start(double seconds, watchdog_describe_fn describe, const void *state)
 {
+    watchdog.owner = getpid();
     watchdog.seconds = seconds;
     watchdog.describe = describe;
     watchdog.state = state;
     struct sigevent notify = {.sigev_notify = SIGEV_THREAD};
     notify.sigev_notify_function = watchdog_fires;
+    /* its thread is started here: where no thread may start (ulimit -u), this is what fails */
     if (timer_create(CLOCK_MONOTONIC, &notify, &watchdog.timer) != 0) die_errno("timer_create");
     struct itimerspec once = {.it_interval = {0, 0}};
     once.it_value.tv_sec = (time_t)seconds;
@@ -303,6 +306,7 @@ void watchdog_start(double seconds, watchdog_describe_fn describe, const void *s
 
 void watchdog_stop(void)
 {
+    if (getpid() != watchdog.owner) return; /* a child that went on into main's code */
     if (timer_delete(watchdog.timer) != 0) die_errno("timer_delete");
 }
 
