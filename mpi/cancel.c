@@ -15,7 +15,8 @@
  *            and receives one STOPPED reply per rank, the record that rank made of its own
  *            stop after leaving its loop. With -np 1 rank 0 is the only worker and stops itself.
  * Every rank works, so workers = ranks. A worker counts as stopped only if it recorded its own
- * stop after leaving its loop.
+ * stop after leaving its loop. A rank that never stops is exit 3 naming how many, 10 s after
+ * the run's length, never a hang.
  * Observe: the latency grows with the ranks per core: a rank that is not running cannot look.
  * per_worker: the batches each rank did before it stopped. --trace shows each rank's "work"
  * span, rank 0's "stop request", each rank's "stopped", and the STOP and STOPPED messages as
@@ -103,6 +104,23 @@ static void stop_with_message(stop_run *run)
     }
 }
 
+/* ---- the watchdog: a rank that never looks must not hang the run ----
+ * A rank that never tests for the STOP runs for ever, and rank 0 waits in MPI_Recv for its
+ * STOPPED. The harness's watchdog bounds the run on every rank instead: the run's length plus
+ * 10 s, then exit 3; rank 0 names the ranks that have not confirmed. */
+static void describe_stop(const void *state, char *text, size_t size)
+{
+    const stop_run *run = state;
+    if (world_rank == ROOT_RANK) {
+        int confirmed = 0;
+        for (int rank = 1; rank < world_size; rank++) confirmed += run->progress[rank].stopped;
+        snprintf(text, size, "stop: %d of %d ranks have not confirmed STOPPED",
+                 world_size - 1 - confirmed, world_size - 1);
+    } else {
+        snprintf(text, size, "rank %d: stop: still running", world_rank);
+    }
+}
+
 /* The variants: name, --help line, the function that runs it. The first is the default. */
 static const struct variant {
     variant_doc doc;
@@ -137,9 +155,13 @@ int main(int argc, char **argv)
     trace_open(&opt, 1); /* one track per rank: its own */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); /* every rank started */
 
+    mpi_watchdog_start((double)opt.n / 1000.0 + 10.0, describe_stop, &run);
+
     double start = MPI_Wtime();
     variants[opt.variant_index].run(&run);
     double end = MPI_Wtime();
+
+    watchdog_stop();
     double elapsed = end - start, latency = end - run.stop_at;
 
     mpi_trace_write(&info, &opt);

@@ -19,7 +19,8 @@
  *   flag    a shared flag main sets with `omp atomic write` and every worker reads with
  *           `omp atomic read` after every batch: the portable, always-on way.
  * Either way a worker counts as stopped only if it recorded its own stop after leaving its loop;
- * the end of the parallel region is the join that makes the records visible to main.
+ * the end of the parallel region is the join that makes the records visible to main. A worker
+ * that never stops is exit 3 naming how many, 10 s after the run's length, never a hang.
  * Observe: stop_latency_s, and per_worker, the batches each worker did before it stopped.
  * --trace shows each worker's "work" span, main's "stop request" and each worker's "stopped".
  *
@@ -148,6 +149,24 @@ static const program_info info = {
     .note = "The cancel variant re-runs itself with OMP_CANCELLATION=true when it is not set.",
 };
 
+/* ---- the watchdog: a worker that never looks must not hang the run ----
+ * A worker that never sees the stop (a flag read the compiler kept in a register, a loop with
+ * no cancellation point) runs for ever, and main waits for it at the region's closing barrier:
+ * OpenMP's own wait, which no call of this file can bound. The harness's watchdog bounds the
+ * run instead: the run's length plus 10 s, then exit 3 naming the workers not stopped. */
+static void describe_stop(const void *state, char *text, size_t size)
+{
+    const stop_run *run = state;
+    int running = 0;
+    for (int w = 0; w < run->worker_count; w++) {
+        int stopped;
+#pragma omp atomic read
+        stopped = run->progress[w].stopped;
+        running += !stopped;
+    }
+    snprintf(text, size, "stop: %d of %d threads have not stopped", running, run->worker_count);
+}
+
 /* OMP_CANCELLATION is read once, when the runtime starts: to turn it on, start again. Not through
  * the path "/proc/self/exe" itself: under valgrind that link is valgrind's own tool, which refuses
  * to run alone. Reading the link names this program plainly, under gdb and under valgrind (which
@@ -184,9 +203,13 @@ int main(int argc, char **argv)
     team_prepare(opt.workers + 1); /* main + the workers; a smaller team: exit 3 now, untimed */
     trace_open(&opt, opt.workers);
 
+    watchdog_start((double)opt.n / 1000.0 + 10.0, describe_stop, &run);
+
     double start = omp_get_wtime();
     variants[opt.variant_index].run(&run);
     double end = omp_get_wtime();
+
+    watchdog_stop();
     double elapsed = end - start, latency = end - run.stop_at;
 
     int stopped = 0;

@@ -37,6 +37,17 @@ HANGS = [
      ["            omp_unset_lock(&counter->lock);\n", UNLOCK_LOST],
      ["--variant", "lock", "-w", "2"],
      r"^omp/counter: join: the counter is 1 of 200 after 10 s$"),
+    # a worker that never looks for the stop: main waits at the region's end
+    ("omp", "cancel",
+     ["#pragma omp cancellation point for\n", "/* the cancel is never looked for */\n"],
+     ["--variant", "cancel", "-w", "2"],
+     r"^omp/cancel: stop: 2 of 2 threads have not stopped after 10 s$"),
+    # ranks that never test for the STOP: rank 0 waits in MPI_Recv for their STOPPED
+    ("mpi", "cancel",
+     ['            MPI_CHECK(MPI_Test(&stop_request, &stop, MPI_STATUS_IGNORE), "MPI_Test");\n',
+      "            /* the STOP is never looked for */\n"],
+     ["--variant", "message"],
+     r"^mpi/cancel: stop: 2 of 2 ranks have not confirmed STOPPED after 10 s$"),
     # only rank 0 calls MPI_Reduce: it waits for counts the others never send
     ("mpi", "counter",
      ["    MPI_CHECK(MPI_Reduce(&count,",
