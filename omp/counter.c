@@ -144,7 +144,7 @@ static void add_with_reduction(shared_counter *counter)
 static double counting_bound_s(const shared_counter *counter)
 {
     double steps = (double)counter->worker_count * (double)counter->increments;
-    return 10.0 + steps * (1e-5 + (double)counter->delay_ms / 1000.0);
+    return 10.0 + steps * (1e-4 + (double)counter->delay_ms / 1000.0);
 }
 
 static void describe_counting(const void *state, char *text, size_t size)

@@ -106,7 +106,7 @@ static void take_item(const queue_job *job, long item)
  * machine), so a correct run never meets it. */
 static double join_bound_s(long n, long delay_ms)
 {
-    return 10.0 + (double)n * (1e-3 + (double)delay_ms / 1000.0);
+    return 10.0 + (double)n * (1e-2 + (double)delay_ms / 1000.0);
 }
 
 static void describe_join(const void *state, char *text, size_t size)
